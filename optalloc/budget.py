@@ -1,0 +1,109 @@
+"""Budget arithmetic of chapter 2: from the allocation to the money each pool can spend, to the cent.
+
+Every derived figure is computed here with :class:`decimal.Decimal` and rounded to the cent:
+
+    spendable funds  = EGT allocation − shift to administration + expected returns
+    new business     = spendable funds − commitments from earlier years
+    pool available   = (amount or new business) × planning share − reserved parts
+                       (the new-business pool also keeps back ``reserve_share`` and, with
+                       ``vbl_pool: separate``, hands the VBL credit to a pool of its own)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from .schema import Model, Pool
+
+CENT = Decimal("0.01")
+VBL_POOL = "vbl"
+
+
+def euros(value: float | Decimal | int) -> Decimal:
+    """A money figure as Decimal rounded to the cent (floats go through their shortest repr)."""
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class PoolFigures:
+    id: str
+    name: str
+    amount: Decimal
+    planning_share: Decimal
+    reserved: Decimal
+    available: Decimal
+    earmarked: bool
+
+
+@dataclass(frozen=True)
+class BudgetFigures:
+    egt_allocation: Decimal
+    shift_to_administration: Decimal
+    vbl_credit: Decimal
+    expected_returns: Decimal
+    commitments: Decimal
+    spendable_funds: Decimal
+    new_business: Decimal
+    reserve: Decimal
+    pools: dict[str, PoolFigures]
+
+    def derivation(self) -> list[tuple[str, str, Decimal]]:
+        """Chapter 2 as (label, sign, amount) lines, ending in the new-business budget."""
+        return [
+            ("EGT allocation (Zuteilung EGL)", "", self.egt_allocation),
+            ("shift to the administration budget (Umschichtung)", "−", self.shift_to_administration),
+            ("expected returns (Rückeinnahmen)", "+", self.expected_returns),
+            ("spendable funds (Ausgabemittel)", "=", self.spendable_funds),
+            ("commitments from earlier years (Vorbindungen)", "−", self.commitments),
+            ("new-business budget (Neufallbudget)", "=", self.new_business),
+        ]
+
+
+def new_business_pool(model: Model) -> Pool:
+    return next(p for p in model.pools if p.derived)
+
+
+def derive_budget(model: Model) -> BudgetFigures:
+    b = model.budget
+    spendable = euros(b.egt_allocation) - euros(b.shift_to_administration) + euros(b.expected_returns)
+    new_business = spendable - euros(b.commitments)
+    reserve = euros(new_business * Decimal(str(b.reserve_share)))
+    vbl = euros(b.vbl_credit)
+    pools: dict[str, PoolFigures] = {}
+    for p in model.pools:
+        share = Decimal(str(p.planning_share))
+        reserved = sum((euros(v) for v in p.reserved.values()), Decimal("0.00"))
+        if p.derived:
+            amount = new_business
+            available = euros(amount * share) - reserve - reserved
+            if b.vbl_pool == "separate":
+                available -= vbl
+        else:
+            amount = euros(p.amount or 0)
+            available = euros(amount * share) - reserved
+        pools[p.id] = PoolFigures(p.id, p.name, amount, share, reserved, available, earmarked=not p.derived)
+    if b.vbl_pool == "separate":
+        pools[VBL_POOL] = PoolFigures(
+            VBL_POOL, "VBL-Gutschrift (one-time VBL credit)", vbl, Decimal(1), Decimal(0), vbl, earmarked=True
+        )
+    return BudgetFigures(
+        egt_allocation=euros(b.egt_allocation),
+        shift_to_administration=euros(b.shift_to_administration),
+        vbl_credit=vbl,
+        expected_returns=euros(b.expected_returns),
+        commitments=euros(b.commitments),
+        spendable_funds=spendable,
+        new_business=new_business,
+        reserve=reserve,
+        pools=pools,
+    )
+
+
+def cap_base(figures: BudgetFigures, base: str) -> Decimal:
+    """The amount a legal cap's share applies to."""
+    return {
+        "egt_allocation": figures.egt_allocation,
+        "spendable_funds": figures.spendable_funds,
+        "new_business": figures.new_business,
+    }[base]

@@ -1,0 +1,68 @@
+"""Exception types of optalloc.
+
+Every error a user can cause carries a message that names what is wrong and what is allowed; the CLI
+prints the message and exits with the error's ``exit_code``, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class OptallocError(Exception):
+    """Base class of every error optalloc raises on purpose."""
+
+    exit_code = 1
+
+
+class InputFileError(OptallocError):
+    """A model, rates or scenario file that cannot be used: unreadable, malformed or inconsistent.
+
+    ``file`` is the path as given, ``field`` the path inside the file (``instruments[3].new_funds``),
+    ``value`` the offending value and ``allowed`` what would be accepted.
+    """
+
+    def __init__(self, file: str, field: str, value: object, allowed: str):
+        self.file = file
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else str(self.file)
+        return f"{where}: {_short(self.value)} — {self.allowed}"
+
+
+class ReconciliationError(OptallocError):
+    """The model's figures do not reproduce the document it claims to describe."""
+
+
+class InfeasibleError(OptallocError):
+    """No plan satisfies every requirement. ``diagnosis`` says which requirements collide and what fixes it."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, diagnosis: object | None = None):
+        self.diagnosis = diagnosis
+        super().__init__(message)
+
+
+class SolverError(OptallocError):
+    """The solver failed for a reason other than infeasibility (unbounded, numerical trouble, not installed)."""
+
+    exit_code = 4
+
+
+def _short(value: object, limit: int = 60) -> str:
+    if value is _MISSING:
+        return "missing"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(missing)"
+
+
+_MISSING = _Missing()
+MISSING: object = _MISSING

@@ -1,0 +1,379 @@
+"""Input schema: what a model file and a rates file may contain (pydantic, the boundary of the library).
+
+A *model file* describes one jobcenter-year as its programme document prints it: budget, earmarked pools,
+legal caps, target groups, priority areas, the Kennzahlen table and every instrument row. A *rates file*
+holds the expected integrations per entry by class of instrument. These classes check types, ranges and
+the rules of a single row; cross-references between sections are checked in :mod:`optalloc.loading`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+MAX_MONEY = 1e10  # 10 billion €: far above any jobcenter (the whole federal EGT is about 5 billion)
+MAX_COUNT = 10_000_000
+
+_GERMAN_NUMBER = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+,\d+$")
+
+
+def _german_hint(text: str) -> str | None:
+    stripped = text.strip().replace("€", "").strip()
+    if _GERMAN_NUMBER.match(stripped):
+        plain = stripped.replace(".", "").replace(",", ".")
+        return f"a plain number such as {plain} (German number format is not read)"
+    return None
+
+
+def _number(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a number, not true/false")
+    if isinstance(value, str):
+        raise ValueError(_german_hint(value) or "a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a finite number (not NaN or infinity)")
+    return value
+
+
+def _count(value: object) -> object:
+    value = _number(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number of entries")
+        return int(value)
+    return value
+
+
+Money = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_MONEY)]
+Share = Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
+Count = Annotated[int, BeforeValidator(_count), Field(ge=0, le=MAX_COUNT)]
+Level = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_MONEY)]
+Rate = Annotated[float, BeforeValidator(_number), Field(ge=-1, le=1)]
+Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+Financing = Literal[
+    "new", "shared", "prepaid", "partly_prepaid", "money_only", "external", "programme", "info"
+]
+Cell = Literal["entries", "places", "money"]
+Basis = Literal["gross", "net"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Meta(Strict):
+    jobcenter: str
+    year: Annotated[int, Field(ge=2005, le=2100)]
+    title: str
+    gloss: str = ""
+    document: str = ""
+    document_date: str = ""
+    currency: Literal["EUR"] = "EUR"
+    rates_file: str
+
+
+class PrintedBudget(Strict):
+    spendable_funds: Money | None = None
+    new_business: Money | None = None
+
+
+class Budget(Strict):
+    """Chapter 2: the budget items. Spendable funds and the new-business budget are derived from them."""
+
+    egt_allocation: Money
+    shift_to_administration: Money
+    vbl_credit: Money = 0.0
+    expected_returns: Money = 0.0
+    commitments: Money = 0.0
+    reserve_share: Share = 0.0
+    vbl_pool: Literal["merged", "separate"] = "merged"
+    printed: PrintedBudget = PrintedBudget()
+
+
+class PrintedPool(Strict):
+    available: Money | None = None
+    available_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    reserved_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+
+
+class Pool(Strict):
+    """A source of money. ``egt`` is derived from the budget; the others have an amount of their own."""
+
+    id: Ident
+    name: str
+    gloss: str = ""
+    derived: Literal["new_business"] | None = None
+    amount: Money | None = None
+    planning_share: Share = 1.0
+    status: str = ""
+    reserved: dict[str, Money] = {}
+    max_places: Count | None = None
+    egt_cofunding: Money | None = None
+    printed: PrintedPool = PrintedPool()
+
+    @model_validator(mode="after")
+    def _amount_or_derived(self) -> Pool:
+        if (self.amount is None) == (self.derived is None):
+            raise ValueError("a pool needs exactly one of 'amount' (a number) or 'derived: new_business'")
+        if self.egt_cofunding is not None and self.max_places is None:
+            raise ValueError("'egt_cofunding' is given per place: the pool needs 'max_places' too")
+        return self
+
+
+class Cap(Strict):
+    """A legal spending cap: the money of rows in ``categories`` at most ``max_share`` × ``base``."""
+
+    id: Ident
+    name: str
+    categories: list[Literal["16e", "16f", "16h"]] = Field(min_length=1)
+    max_share: Share
+    base: Literal["egt_allocation", "spendable_funds", "new_business"]
+    committed: Money = 0.0
+    committed_status: Literal["sourced", "assumption"] = "assumption"
+    committed_note: str = ""
+    source: str = ""
+
+
+class Group(Strict):
+    id: Ident
+    name: str
+    gloss: str = ""
+    customer_share: Share | None = None
+    note: str = ""
+
+
+class BoundsAssumption(Strict):
+    min_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
+    max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)]
+    status: Literal["sourced", "assumption"] = "assumption"
+    range: dict[str, tuple[float, float]] = {}
+    note: str = ""
+
+
+class Assumptions(Strict):
+    bounds: BoundsAssumption
+
+
+class Coverage(Strict):
+    """Entries (or money) reaching a group: at least a share of the plan's total, or a count."""
+
+    id: Ident
+    group: Ident
+    basis: Literal["entries", "money"] = "entries"
+    min_share: Share | None = None
+    min_count: Level | Literal["official"] | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_requirement(self) -> Coverage:
+        if (self.min_share is None) == (self.min_count is None):
+            raise ValueError("a coverage requirement needs exactly one of 'min_share' or 'min_count'")
+        return self
+
+
+class PrintedSums(Strict):
+    entries: Count | None = None
+    money: Money | None = None
+
+
+class Area(Strict):
+    id: Ident
+    chapter: str
+    name: str
+    gloss: str = ""
+    printed: PrintedSums = PrintedSums()
+
+
+class KennzahlLine(Strict):
+    id: Annotated[str, Field(pattern=r"^[IVX]+\.[a-z0-9_]+$")]
+    name: str
+    printed: Count
+    parenthesised: bool = False
+    cell: str = ""
+
+
+class Purpose(Strict):
+    id: Annotated[str, Field(pattern=r"^[IVX]+$")]
+    name: str
+    gloss: str = ""
+    printed: Count
+    lines: list[KennzahlLine] = Field(min_length=1)
+
+
+class Kennzahlen(Strict):
+    printed_total: Count
+    purposes: list[Purpose] = Field(min_length=1)
+
+
+class Part(Strict):
+    """A "davon" line: a split of its row."""
+
+    id: Ident
+    name: str
+    entries: Count | None = None
+    places: Count | None = None
+
+
+class Bounds(Strict):
+    """Entries (euros for a money-only line) the plan may give a row; either end may be left open."""
+
+    min: Level | None = None
+    max: Level | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        return self
+
+
+class RateOverride(Strict):
+    gross: Rate | None = None
+    net: Rate | None = None
+
+
+class Instrument(Strict):
+    """One row of an instrument table, as printed, with what its cells mean."""
+
+    id: Ident
+    name: str
+    gloss: str = ""
+    area: Ident
+    financing: Financing
+    entries: Count | None = None
+    places: Count | None = None
+    new_funds: Money | None = None
+    vbl: Money = 0.0
+    cells: dict[str, str] = {}
+    parenthesised: list[Cell] = []
+    breakdown: list[Part] = []
+    kennzahl: str | dict[str, str] | None = None
+    groups: dict[Ident, Share] = {}
+    group_basis: str = ""
+    rate_class: Ident | None = None
+    rate: RateOverride | None = None
+    legal_basis: str = ""
+    cap_category: Literal["16e", "16f", "16h"] | None = None
+    pools: list[Ident] | None = None
+    bounds: Bounds | None = None
+    bounds_note: str = ""
+    unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=MAX_MONEY)] | None = None
+    max_places: Count | None = None
+    lot_size: Annotated[int, BeforeValidator(_count), Field(ge=1, le=10_000)] | None = None
+    money_in: Ident | None = None
+    entries_in: Ident | None = None
+    info_of: Ident | None = None
+    paid_by: str = ""
+    printed_share_of_pool: Share | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _cells_fit_financing(self) -> Instrument:
+        f = self.financing
+        has_money = (self.new_funds or 0) + self.vbl > 0
+        if f != "info" and f != "money_only" and self.entries is None:
+            raise ValueError(f"a '{f}' row needs 'entries' (a whole number)")
+        if f in ("new", "partly_prepaid", "programme") and not has_money:
+            raise ValueError(f"a '{f}' row needs money: 'new_funds' or 'vbl' above 0")
+        if f == "money_only":
+            if self.new_funds is None:
+                raise ValueError("a 'money_only' row needs 'new_funds'")
+            if self.entries is not None:
+                raise ValueError("a 'money_only' row has no 'entries' (use financing: new)")
+        if f in ("shared", "prepaid", "external") and has_money:
+            raise ValueError(f"a '{f}' row carries no money of its own (remove 'new_funds'/'vbl')")
+        if f == "shared" and self.money_in is None:
+            raise ValueError("a 'shared' row needs 'money_in': the row whose budget pays it")
+        if f != "shared" and self.money_in is not None:
+            raise ValueError("'money_in' belongs to 'shared' rows only")
+        if f == "external" and not self.paid_by:
+            raise ValueError("an 'external' row needs 'paid_by': who pays it")
+        if f == "programme" and not self.pools:
+            raise ValueError("a 'programme' row needs 'pools': the programme that pays it")
+        if f == "info" and self.entries is not None and self.entries_in is None:
+            raise ValueError("an 'info' row has no entries of its own (or names 'entries_in')")
+        if self.unit_cost is not None and f not in ("new", "shared"):
+            raise ValueError("'unit_cost' can override the cost of 'new' or 'shared' rows only")
+        return self
+
+
+class Discrepancy(Strict):
+    """A disagreement inside the document: a check whose printed and computed values differ, explained."""
+
+    check: Annotated[str, Field(min_length=3)]
+    printed: float
+    computed: float
+    tolerance: Annotated[float, Field(ge=0)] = 0.0
+    reproduce: dict[Literal["count_places_for"], list[Ident]] = {}
+    explanation: Annotated[str, Field(min_length=10)]
+
+
+class TextNote(Strict):
+    where: str
+    text: str
+    note: str
+
+
+class Model(Strict):
+    """A planning model: one jobcenter-year."""
+
+    meta: Meta
+    budget: Budget
+    pools: list[Pool] = Field(min_length=1)
+    caps: list[Cap] = []
+    groups: list[Group] = []
+    customers: Count | None = None
+    assumptions: Assumptions
+    coverage: list[Coverage] = []
+    priorities: dict[Ident, Annotated[float, BeforeValidator(_number), Field(ge=0, le=100)]] = {}
+    areas: list[Area] = Field(min_length=1)
+    kennzahlen: Kennzahlen | None = None
+    instruments: list[Instrument] = Field(min_length=1)
+    discrepancies: list[Discrepancy] = []
+    text_notes: list[TextNote] = []
+
+
+# ----- rates file -----
+
+
+class RateFigure(Strict):
+    value: Rate
+    low: Rate
+    high: Rate
+    status: Literal["sourced", "assumption"]
+    source: str = ""
+    anchor: str = ""
+    period: str = ""
+    caveat: str = ""
+
+    @model_validator(mode="after")
+    def _in_range(self) -> RateFigure:
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"value {self.value:g} lies outside its range [{self.low:g}, {self.high:g}]")
+        if self.status == "sourced" and not self.source:
+            raise ValueError("a 'sourced' figure needs 'source'")
+        if self.status == "assumption" and not self.anchor:
+            raise ValueError("an 'assumption' needs 'anchor': what it is based on")
+        return self
+
+
+class RateClass(Strict):
+    name: str
+    gloss: str = ""
+    gross: RateFigure
+    net: RateFigure
+
+
+class RatesMeta(Strict):
+    title: str
+    compiled_from: str = ""
+    default_basis: Basis = "gross"
+
+
+class Rates(Strict):
+    meta: RatesMeta
+    classes: dict[Ident, RateClass] = Field(min_length=1)
