@@ -1,0 +1,142 @@
+"""optalloc command line: a thin layer over the library that prints what it returns.
+
+Exit status: 0 success · 1 invalid input or a model that does not reconcile · 2 wrong usage ·
+3 infeasible scenario (the diagnosis is printed) · 4 solver failure · 70 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from optalloc.errors import OptallocError
+
+SECTIONS = ("instruments", "areas", "kennzahlen", "budget", "constraints", "bounds")
+
+
+def _guarded(fn: Callable) -> Callable:
+    """Turn optalloc's errors into a one-line message and an exit status, never a traceback."""
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OptallocError as exc:
+            click.echo(f"optalloc: {exc}", err=True)
+            diagnosis = getattr(exc, "diagnosis", None)
+            if diagnosis is not None:
+                click.echo(str(diagnosis), err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last resort: a bug, not bad input
+            if os.environ.get("OPTALLOC_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"optalloc: internal error: {type(exc).__name__}: {exc} "
+                       "(set OPTALLOC_DEBUG=1 for the traceback, and please report it)", err=True)
+            sys.exit(70)
+
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="optalloc")
+def main() -> None:
+    """Plan a jobcenter's integration budget (SGB II) as a linear program."""
+
+
+model_argument = click.argument("model", type=click.Path(path_type=Path))
+rates_option = click.option("--rates", type=click.Path(path_type=Path), default=None,
+                            help="Rates file to use instead of the one the model names.")
+
+
+@main.command()
+@model_argument
+@rates_option
+@click.option("--checks", is_flag=True, help="List every check with its id instead of the report.")
+@_guarded
+def validate(model: Path, rates: Path | None, checks: bool) -> None:
+    """Check MODEL and show that it reproduces its programme document, to the cent.
+
+    Prints the budget derivation, the pools, each priority area's printed sums beside what the rows add up
+    to, the Kennzahlen table I–VII, the VBL parts, and every disagreement inside the document with its
+    explanation. Exits 1 if the model is invalid or does not reconcile.
+    """
+    from optalloc.loading import load_model
+    from optalloc.reconcile import reconcile
+    from optalloc.views import validation_report
+
+    spec = load_model(model, rates=rates)
+    rec = reconcile(spec)
+    if checks:
+        for _, c in rec.checks.iterrows():
+            click.echo(f"{c['status']:<9}  {c['id']:<48}  printed {c.printed:,.2f}  computed {c.computed:,.2f}")
+    else:
+        click.echo(validation_report(spec, rec))
+    if not rec.ok:
+        sys.exit(1)
+
+
+@main.command()
+@model_argument
+@click.option("-s", "--scenario", "scenarios", multiple=True, type=click.Path(path_type=Path),
+              help="Scenario overlay (YAML); repeat to apply several, in order.")
+@click.option("--integer", is_flag=True, help="Whole entries, bought in lots where the model gives lot sizes.")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True)
+@click.option("--basis", type=click.Choice(["gross", "net"]), default=None,
+              help="Count gross integration rates or net effects (default: the rates file's).")
+@rates_option
+@click.option("--least-money", is_flag=True, help="Second pass: the least money for the optimal integrations.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the tables as CSV and JSON here.")
+@click.option("--show", "show", default=",".join(SECTIONS), show_default=True,
+              help=f"Sections to print, comma-separated, from: {', '.join(SECTIONS)} (or 'none').")
+@_guarded
+def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, basis: str | None,
+          rates: Path | None, least_money: bool, out: Path | None, show: str) -> None:
+    """Optimise MODEL and print the optimal plan beside the official plan."""
+    from optalloc.export import write_solution
+    from optalloc.problem import build_problem
+    from optalloc.solve import official, optimise
+    from optalloc.views import solve_report
+
+    sections = _sections(show)
+    spec = _load(model, rates, scenarios)
+    problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
+    off = official(problem, solver=solver)
+    opt = optimise(problem, solver=solver, integer=integer, least_money=least_money)
+    click.echo(solve_report(opt, off, sections))
+    if out is not None:
+        files = write_solution(out, opt, off)
+        click.echo(f"wrote {len(files)} files to {out}: {', '.join(f.name for f in files)}")
+
+
+def _sections(show: str) -> tuple[str, ...]:
+    if show.strip() == "none":
+        return ()
+    names = tuple(s.strip() for s in show.split(",") if s.strip())
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        raise click.BadParameter(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}",
+                                 param_hint="--show")
+    return names
+
+
+def _load(model: Path, rates: Path | None, scenarios: tuple[Path, ...]):
+    from optalloc.loading import load_model
+
+    spec = load_model(model, rates=rates)
+    if scenarios:
+        from optalloc.scenarios import apply_scenarios
+
+        spec = apply_scenarios(spec, scenarios)
+    return spec
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Independent checker: does a plan satisfy every rule of the problem? Plain arithmetic, no solver.
+
+``check_plan(problem, plan)`` recomputes each constraint the LP claims — bounds, lots, pool money, legal
+caps, coverage, places — from the plan's levels and its money in whole cents, and returns one row per
+constraint, named as in the LP, with its left- and right-hand side, slack and verdict. Money is compared
+in whole cents, exactly; entries within ``ENTRY_TOLERANCE``. A row is ``binding`` when its slack is below
+``BINDING_EUROS`` (money) or ``BINDING_ENTRIES`` (entries, places).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .budget import new_business_pool
+from .plan import Plan, instrument_cents, money_cents, pool_cents, to_cents
+from .problem import Problem
+
+ENTRY_TOLERANCE = 1e-6  # entries: what a solver's feasibility tolerance may leave
+SPLIT_TOLERANCE = 0.01  # euros: the pools' parts of a component against its cost
+BINDING_EUROS = 1.00  # a money row with less slack than this is used up (the LP keeps < 1 € rounding margin)
+BINDING_ENTRIES = 1e-4
+
+COLUMNS = ["name", "kind", "ref", "unit", "lhs", "sense", "rhs", "slack", "ok", "binding"]
+
+
+def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFrame:
+    inst = problem.instruments
+    levels = plan.levels.reindex(inst.index)
+    rows: list[tuple] = []
+
+    def row(name: str, kind: str, ref: str, unit: str, lhs: float, sense: str, rhs: float) -> None:
+        slack = rhs - lhs if sense == "<=" else lhs - rhs if sense == ">=" else -abs(lhs - rhs)
+        if unit == "€":
+            ok = slack >= -1e-9
+            binding = slack < BINDING_EUROS
+        elif kind == "split":
+            ok = slack >= -SPLIT_TOLERANCE
+            binding = True
+        else:
+            ok = slack >= -ENTRY_TOLERANCE * max(1.0, abs(rhs))
+            binding = abs(slack) < BINDING_ENTRIES
+        rows.append((name, kind, ref, unit, lhs, sense, rhs, slack, bool(ok), bool(binding)))
+
+    if levels.isna().any():
+        missing = ", ".join(levels.index[levels.isna()])
+        raise ValueError(f"the plan has no level for: {missing}")
+
+    for iid, r in inst.iterrows():
+        x = float(levels[iid])
+        unit = "€" if r["unit"] == "euros" else "entries"
+        row(f"entries_min:{iid}", "bound", iid, unit, x, ">=", float(r["lower"]))
+        row(f"entries_max:{iid}", "bound", iid, unit, x, "<=", float(r["upper"]))
+        if integer and r["unit"] == "entries":
+            lot = int(r["lot"])
+            lots = x / lot
+            row(f"lot:{iid}", "lot", iid, "entries", abs(lots - round(lots)) * lot, "<=", 0.0)
+
+    for c in problem.costs.itertuples(index=False):
+        if len(c.pools) > 1:
+            paid = sum(plan.split.get((c.instrument, c.component, p), 0.0) for p in c.pools)
+            row(f"split:{c.instrument}:{c.component}", "split", c.instrument, "€ (exact)", paid, "=",
+                float(levels[c.instrument]) * float(c.per_unit))
+            for p in c.pools:
+                v = plan.split.get((c.instrument, c.component, p), 0.0)
+                if v < -SPLIT_TOLERANCE:
+                    row(f"split:{c.instrument}:{c.component}:{p}", "split", c.instrument, "€ (exact)", v, ">=", 0.0)
+
+    cents = money_cents(problem, plan)
+    by_pool = pool_cents(problem, cents)
+    egt = new_business_pool(problem.spec.model).id
+    used_pools = set(cents["pool"])
+    for pid, pool in problem.pools.iterrows():
+        if pid not in used_pools:
+            continue
+        name = "budget:new_business" if pid == egt else f"pool:{pid}"
+        row(name, "budget" if pid == egt else "pool", pid, "€", by_pool[pid] / 100,
+            "<=", to_cents(float(pool["available"])) / 100)
+
+    by_instrument = instrument_cents(problem, cents)
+    for cap in problem.caps:
+        spent = sum(int(by_instrument[i]) for i in cap.instruments)
+        row(f"cap:{cap.id}", "cap", cap.id, "€", spent / 100, "<=", math.floor(cap.limit * 100 + 1e-6) / 100)
+
+    entries_ids = inst.index[inst["unit"] == "entries"]
+    for cov in problem.coverage:
+        share = problem.groups[cov.group].reindex(entries_ids)
+        x = levels.reindex(entries_ids).astype(float)
+        weight = x * inst["unit_cost"].reindex(entries_ids) if cov.basis == "money" else x
+        reach = float((share * weight).sum())
+        need = cov.min_share * float(weight.sum()) if cov.min_share is not None else float(cov.min_count or 0.0)
+        row(f"coverage:{cov.id}", "coverage", cov.id, "€" if cov.basis == "money" else "entries", reach, ">=", need)
+
+    for lim in problem.place_limits:
+        used = sum(float(levels[i]) * k for i, k in zip(lim.instruments, lim.per_entry))
+        row(lim.id, "places", lim.id.split(":", 1)[1], "places", used, "<=", lim.max_places)
+
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def violations(checks: pd.DataFrame) -> pd.DataFrame:
+    return checks[~checks["ok"]]

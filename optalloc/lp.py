@@ -1,0 +1,175 @@
+"""The linear program (PuLP), with every variable and constraint named after what it constrains.
+
+Variables
+    ``x_<instrument>``           level: entries (euros for a money-only line), bounded by the problem
+    ``m_<instrument>_<k>_<pool>`` money of cost component k paid from a pool, where several pools may pay
+    ``n_<instrument>``           number of lots (integer mode, lot size above 1)
+
+Constraints (the name is how results map duals and slacks back to the model)
+    ``budget:new_business``      money paid from the new-business budget ≤ what it makes available
+    ``pool:<id>``                money paid from an earmarked pool ≤ its available amount
+    ``split:<instrument>:<k>``   the pools' money of a component = its cost per unit × level
+    ``cap:<id>``                 money of the capped categories ≤ max share × base − committed
+    ``coverage:<id>``            entries (money) reaching a group ≥ a share of the total, or a count
+    ``places:<pool>``            places of a programme's rows ≤ the places granted
+    ``places_max:<instrument>``  places of a row ≤ its capacity
+    ``lot:<instrument>``         level = lot size × number of lots (integer mode)
+
+Objective: maximise Σ rate × weight × level (expected integrations).
+
+Money rows keep a rounding margin of one cent per term plus one cent, so that a plan's money, rounded to
+the cent row by row, still fits each pool exactly (``margin=False`` turns it off, to evaluate a given plan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulp
+
+from .budget import new_business_pool
+from .problem import Problem
+
+CENT = 0.01
+
+
+@dataclass(frozen=True)
+class RowInfo:
+    """What a named constraint is, for reports: ``unit`` of its right-hand side, ``kind`` of rule."""
+
+    kind: str  # budget | pool | cap | coverage | places | split | lot
+    unit: str  # € | entries
+    label: str
+    ref: str  # the model object it belongs to (pool, cap, coverage id, instrument)
+    sense: str  # <= | >= | =
+    rhs: float
+    margin: float = 0.0
+
+
+@dataclass
+class LinearProgram:
+    problem: Problem
+    prob: pulp.LpProblem
+    level: dict[str, pulp.LpVariable]
+    split: dict[tuple[str, int, str], pulp.LpVariable]
+    lots: dict[str, pulp.LpVariable]
+    rows: dict[str, RowInfo]
+    integrations: pulp.LpAffineExpression
+    money: pulp.LpAffineExpression
+    integer: bool
+    constraint: dict[str, pulp.LpConstraint] = field(default_factory=dict)
+    slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
+
+
+def pool_row_name(problem: Problem, pool: str) -> str:
+    return "budget:new_business" if pool == new_business_pool(problem.spec.model).id else f"pool:{pool}"
+
+
+def build_lp(
+    problem: Problem,
+    integer: bool = False,
+    margin: bool = True,
+    fixed_levels: dict[str, float] | None = None,
+    elastic: dict[str, float] | None = None,
+) -> LinearProgram:
+    """Build the LP of a problem.
+
+    ``fixed_levels`` pins instruments to given levels (to evaluate a plan). ``elastic`` maps constraint
+    kinds (budget, pool, cap, coverage, places) to a price: each such row gets a slack variable
+    ``s_<row>`` that may relax it, collected in ``LinearProgram.slack`` for the caller to price.
+    """
+    inst = problem.instruments
+    prob = pulp.LpProblem("optalloc", pulp.LpMaximize)
+    level: dict[str, pulp.LpVariable] = {}
+    lots: dict[str, pulp.LpVariable] = {}
+    rows: dict[str, RowInfo] = {}
+    constraint: dict[str, pulp.LpConstraint] = {}
+
+    slack: dict[str, pulp.LpVariable] = {}
+
+    def add(name: str, terms: list[tuple[pulp.LpVariable, float]], info: RowInfo) -> None:
+        """Add a named row; with ``elastic`` pricing its kind, a slack variable may relax it."""
+        terms = list(terms)
+        if elastic and info.kind in elastic and info.sense != "=":
+            s = pulp.LpVariable(f"s_{name.replace(':', '__')}", lowBound=0)
+            slack[name] = s
+            terms.append((s, -1.0 if info.sense == "<=" else 1.0))
+        expr = pulp.LpAffineExpression(terms)
+        c = {"<=": expr <= info.rhs, ">=": expr >= info.rhs, "=": expr == info.rhs}[info.sense]
+        prob.addConstraint(c, name)
+        rows[name] = info
+        constraint[name] = prob.constraints[name]
+
+    for iid, r in inst.iterrows():
+        lo, hi = float(r["lower"]), float(r["upper"])
+        if fixed_levels is not None and iid in fixed_levels:
+            lo = hi = float(fixed_levels[iid])
+        cat = pulp.LpInteger if (integer and r["unit"] == "entries" and int(r["lot"]) == 1) else pulp.LpContinuous
+        level[iid] = pulp.LpVariable(f"x_{iid}", lowBound=lo, upBound=hi, cat=cat)
+        if integer and int(r["lot"]) > 1:
+            lot = int(r["lot"])
+            lots[iid] = pulp.LpVariable(f"n_{iid}", lowBound=0, cat=pulp.LpInteger)
+            add(f"lot:{iid}", [(level[iid], 1.0), (lots[iid], -float(lot))],
+                RowInfo("lot", "entries", f"{iid} in lots of {lot}", iid, "=", 0.0))
+
+    # money: direct terms per pool, or split variables where several pools may pay
+    pool_terms: dict[str, list[tuple[pulp.LpVariable, float]]] = {p: [] for p in problem.pools.index}
+    split: dict[tuple[str, int, str], pulp.LpVariable] = {}
+    for c in problem.costs.itertuples(index=False):
+        x = level[c.instrument]
+        if len(c.pools) == 1:
+            pool_terms[c.pools[0]].append((x, float(c.per_unit)))
+            continue
+        parts = []
+        for p in c.pools:
+            v = pulp.LpVariable(f"m_{c.instrument}_{c.component}_{p}", lowBound=0)
+            split[(c.instrument, c.component, p)] = v
+            pool_terms[p].append((v, 1.0))
+            parts.append((v, 1.0))
+        add(f"split:{c.instrument}:{c.component}", parts + [(x, -float(c.per_unit))],
+            RowInfo("split", "€", f"money of {c.instrument} ({c.label}) from {' or '.join(c.pools)}", c.instrument, "=", 0.0))
+
+    for pid, pool in problem.pools.iterrows():
+        terms = pool_terms[pid]
+        if not terms:
+            continue
+        name = pool_row_name(problem, pid)
+        kept = CENT * (len(terms) + 1) if margin else 0.0
+        rhs = float(pool["available"]) - kept
+        add(name, terms,
+            RowInfo("budget" if name.startswith("budget") else "pool", "€", pool["name"], pid, "<=", rhs, kept))
+
+    unit_cost = inst["unit_cost"]
+    for cap in problem.caps:
+        terms = [(level[i], float(unit_cost[i])) for i in cap.instruments if unit_cost[i] > 0]
+        add(f"cap:{cap.id}", terms,
+            RowInfo("cap", "€", cap.name, cap.id, "<=", cap.limit))
+
+    entries_ids = [i for i in inst.index if inst.at[i, "unit"] == "entries"]
+    for cov in problem.coverage:
+        share = problem.groups[cov.group]
+        weight = unit_cost if cov.basis == "money" else None
+        coeffs = []
+        for i in entries_ids:
+            w = float(weight[i]) if weight is not None else 1.0
+            s = float(share[i])
+            coef = w * (s - cov.min_share) if cov.min_share is not None else w * s
+            if coef != 0.0:
+                coeffs.append((level[i], coef))
+        rhs = 0.0 if cov.min_share is not None else float(cov.min_count or 0.0)
+        unit = "€" if cov.basis == "money" else "entries"
+        what = f"at least {cov.min_share:.1%} of all {cov.basis}" if cov.min_share is not None else f"at least {rhs:,.0f} {cov.basis}"
+        add(f"coverage:{cov.id}", coeffs,
+            RowInfo("coverage", unit, f"{cov.group}: {what}", cov.id, ">=", rhs))
+
+    for lim in problem.place_limits:
+        terms = [(level[i], float(k)) for i, k in zip(lim.instruments, lim.per_entry)]
+        add(lim.id, terms,
+            RowInfo("places", "places", f"places of {', '.join(lim.instruments)}", lim.id.split(":", 1)[1], "<=", lim.max_places))
+
+    coef = problem.objective_coefficients()
+    integrations = pulp.LpAffineExpression([(level[i], float(coef[i])) for i in inst.index if coef[i] != 0.0])
+    money = pulp.LpAffineExpression([(level[i], float(unit_cost[i])) for i in inst.index if unit_cost[i] != 0.0])
+    prob.setObjective(integrations)
+    return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack)
+

@@ -1,0 +1,285 @@
+"""Reports in the official shape: tables (pandas) of a plan beside the official plan.
+
+Everything here reads solutions and returns DataFrames; nothing solves or prints.
+
+- :func:`instrument_table` — every printed row: entries, places, money and expected integrations,
+  official beside plan. A row whose printed entries include other rows (FbW) shows the printed total;
+  a row whose money sits in another row's budget (AGH-MAE U25) shows its money there.
+- :func:`area_table` — the priority areas (chapter 5.5 tables, Anhang I), summed as the document sums.
+- :func:`kennzahlen_table` — entries by legal purpose I–VII with the grand total.
+- :func:`budget_table` — per pool: available, used by each plan, left over.
+- :func:`constraint_table` — every rule with its slack, whether it binds, and its shadow price.
+- :func:`bound_table` — instruments at a bound with their reduced cost.
+- :func:`summary` — the headline figures.
+Money columns are euros computed from whole cents, so every total is the exact sum of its rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .plan import instrument_cents, money_cents, pool_cents
+from .solve import Solution
+
+
+def _cents(solution: Solution) -> pd.Series:
+    return instrument_cents(solution.problem, money_cents(solution.problem, solution.plan))
+
+
+def _row_figures(solution: Solution) -> pd.DataFrame:
+    """Per printed row of the model: entries, places, money (cents) and integrations of a solution."""
+    problem = solution.problem
+    inst = problem.instruments
+    levels = solution.plan.levels.reindex(inst.index)
+    cents = _cents(solution)
+    coef = problem.objective_coefficients()
+    out = []
+    for r in problem.spec.model.instruments:
+        if r.id not in inst.index:  # information row
+            out.append((r.id, math.nan, math.nan, math.nan, math.nan))
+            continue
+        # a row counted inside another shows its own figures; a parent shows its printed total
+        members = [r.id] if r.entries_in else list(inst.index[inst["printed_row"] == r.id])
+        payers = inst.index[inst["money_row"] == r.id]
+        unit = inst.at[r.id, "unit"]
+        if unit == "euros":
+            entries = places = math.nan
+        else:
+            own = float(levels[r.id])
+            entries = own + float(levels[[m for m in members if m != r.id]].sum()) if len(members) else own
+            ppe = inst.at[r.id, "places_per_entry"]
+            places = entries * ppe if not math.isnan(ppe) else math.nan
+        money = float(cents[list(payers)].sum()) if len(payers) else math.nan
+        integrations = float((coef[list(members)] * levels[list(members)]).sum()) if len(members) else 0.0
+        out.append((r.id, entries, places, money, integrations))
+    return pd.DataFrame(out, columns=["id", "entries", "places", "cents", "integrations"]).set_index("id")
+
+
+def instrument_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
+    """Every printed row: official (baseline) beside the plan, with differences."""
+    model = solution.problem.spec.model
+    plan = _row_figures(solution)
+    base = _row_figures(baseline) if baseline is not None else None
+    rows = []
+    for r in model.instruments:
+        rec = {
+            "area": r.area,
+            "id": r.id,
+            "instrument": r.name,
+            "financing": r.financing,
+            "note": _row_note(r),
+        }
+        for prefix, fig in (("official", base), ("plan", plan)):
+            if fig is None:
+                continue
+            rec[f"entries_{prefix}"] = fig.at[r.id, "entries"]
+            rec[f"places_{prefix}"] = fig.at[r.id, "places"]
+            rec[f"money_{prefix}"] = fig.at[r.id, "cents"] / 100
+            rec[f"integrations_{prefix}"] = fig.at[r.id, "integrations"]
+        if base is not None:
+            rec["entries_delta"] = rec["entries_plan"] - rec["entries_official"]
+            rec["money_delta"] = (plan.at[r.id, "cents"] - base.at[r.id, "cents"]) / 100
+            rec["integrations_delta"] = rec["integrations_plan"] - rec["integrations_official"]
+        rows.append(rec)
+    return pd.DataFrame(rows).set_index("id")
+
+
+def _row_note(r) -> str:
+    if r.financing == "info":
+        return "information only: " + (r.cells.get("entries") or r.cells.get("money") or r.note or "")[:60]
+    if r.financing == "shared":
+        return f"money in {r.money_in}"
+    if r.entries_in:
+        return f"entries counted in {r.entries_in}"
+    return {
+        "prepaid": "prepaid (" + r.cells.get("money", "earlier years") + ")",
+        "partly_prepaid": "partly prepaid; fixed",
+        "money_only": "money line, no entries",
+        "external": f"paid by others: {r.paid_by}",
+        "programme": f"paid from {', '.join(r.pools or [])}",
+    }.get(r.financing, "")
+
+
+def _area_sums(solution: Solution) -> pd.DataFrame:
+    model = solution.problem.spec.model
+    fig = _row_figures(solution)
+    sums = []
+    for a in model.areas:
+        entries = 0.0
+        cents = 0.0
+        for r in model.instruments:
+            if r.area != a.id or r.id not in fig.index:
+                continue
+            if "entries" not in r.parenthesised and not math.isnan(fig.at[r.id, "entries"]):
+                entries += fig.at[r.id, "entries"]
+            if "money" not in r.parenthesised and r.financing != "shared" and not math.isnan(fig.at[r.id, "cents"]):
+                cents += fig.at[r.id, "cents"]
+        sums.append((a.id, a.chapter, a.gloss or a.name, a.printed.entries, a.printed.money, entries, cents))
+    return pd.DataFrame(sums, columns=["id", "chapter", "area", "entries_printed", "money_printed", "entries", "cents"]).set_index("id")
+
+
+def area_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
+    """Priority areas summed as the document sums them (parenthesised rows left out)."""
+    plan = _area_sums(solution)
+    out = plan[["chapter", "area", "entries_printed", "money_printed"]].copy()
+    if baseline is not None:
+        base = _area_sums(baseline)
+        out["entries_official"] = base["entries"]
+        out["money_official"] = base["cents"] / 100
+    out["entries_plan"] = plan["entries"]
+    out["money_plan"] = plan["cents"] / 100
+    if baseline is not None:
+        out["entries_delta"] = out["entries_plan"] - out["entries_official"]
+        out["money_delta"] = (plan["cents"] - base["cents"]) / 100
+    return out
+
+
+def _kennzahl_lines(solution: Solution) -> dict[str, float]:
+    """Entries per Kennzahlen line; a row split by 'davon' parts keeps the parts' official shares."""
+    model = solution.problem.spec.model
+    fig = _row_figures(solution)
+    counts: dict[str, float] = {}
+    for r in model.instruments:
+        if r.kennzahl is None or r.entries is None or r.id not in fig.index:
+            continue
+        n = float(fig.at[r.id, "entries"])
+        if isinstance(r.kennzahl, str):
+            counts[r.kennzahl] = counts.get(r.kennzahl, 0.0) + n
+            continue
+        parts = {p.id: (p.entries or 0) / r.entries for p in r.breakdown}
+        listed = 0.0
+        for part, line in r.kennzahl.items():
+            if part != "rest":
+                counts[line] = counts.get(line, 0.0) + n * parts[part]
+                listed += n * parts[part]
+        if "rest" in r.kennzahl:
+            counts[r.kennzahl["rest"]] = counts.get(r.kennzahl["rest"], 0.0) + n - listed
+    return counts
+
+
+def kennzahlen_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
+    """Chapter 3: entries by purpose (Zweckbestimmung I–VII) and line, with the grand total."""
+    k = solution.problem.spec.model.kennzahlen
+    if k is None:
+        return pd.DataFrame()
+    plan = _kennzahl_lines(solution)
+    base = _kennzahl_lines(baseline) if baseline is not None else None
+    rows = []
+    totals = {"printed": 0.0, "official": 0.0, "plan": 0.0}
+    for p in k.purposes:
+        sums = {"official": 0.0, "plan": 0.0}
+        lines = []
+        for ln in p.lines:
+            rec = {"purpose": p.id, "line": ln.id, "name": ("  " + ln.name) if not ln.parenthesised else f"  ({ln.name})",
+                   "printed": ln.printed}
+            if base is not None:
+                rec["official"] = base.get(ln.id, 0.0)
+            rec["plan"] = plan.get(ln.id, 0.0)
+            if not ln.parenthesised:
+                sums["plan"] += rec["plan"]
+                if base is not None:
+                    sums["official"] += rec["official"]
+            lines.append(rec)
+        head = {"purpose": p.id, "line": p.id, "name": f"{p.id}. {p.name}", "printed": p.printed, "plan": sums["plan"]}
+        if base is not None:
+            head["official"] = sums["official"]
+        rows.append(head)
+        rows.extend(lines)
+        totals["printed"] += p.printed
+        totals["plan"] += sums["plan"]
+        totals["official"] += sums["official"]
+    total = {"purpose": "", "line": "total", "name": "SUMME GESAMT", "printed": k.printed_total, "plan": totals["plan"]}
+    if base is not None:
+        total["official"] = totals["official"]
+    rows.append(total)
+    out = pd.DataFrame(rows).set_index("line")
+    cols = ["purpose", "name", "printed"] + (["official"] if base is not None else []) + ["plan"]
+    out = out[cols]
+    if base is not None:
+        out["delta"] = out["plan"] - out["official"]
+    return out
+
+
+def budget_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
+    """Per pool: what it makes available, what each plan uses, what is left (the reserve)."""
+    problem = solution.problem
+    plan_used = pool_cents(problem, money_cents(problem, solution.plan))
+    out = pd.DataFrame({
+        "pool": problem.pools["name"],
+        "available": problem.pools["available"].map(lambda v: math.floor(v * 100 + 1e-6) / 100),
+    })
+    if baseline is not None:
+        base_used = pool_cents(problem, money_cents(problem, baseline.plan))
+        out["used_official"] = base_used / 100
+        out["left_official"] = (np.round(out["available"] * 100) - base_used) / 100
+    out["used_plan"] = plan_used / 100
+    out["left_plan"] = (np.round(out["available"] * 100) - plan_used) / 100
+    return out
+
+
+def constraint_table(solution: Solution) -> pd.DataFrame:
+    """Every rule the plan must keep: its sides, slack, whether it binds, and its shadow price.
+
+    ``shadow_price`` is d(integrations)/d(right-hand side) in the row's own unit (per € for money rows,
+    per entry or place otherwise); ``per_1000_eur`` restates money rows per 1,000 €.
+    """
+    checks = solution.checks.set_index("name")
+    checks = checks[checks["kind"] != "bound"].copy()
+    labels = {name: info.label for name, info in solution.rows.items()}
+    checks.insert(0, "label", [labels.get(n, "") for n in checks.index])
+    checks["status"] = np.where(~checks["ok"], "broken", np.where(checks["binding"], "binding", "slack"))
+    if solution.duals is not None:
+        checks["shadow_price"] = solution.duals.reindex(checks.index)
+        money = checks["unit"] == "€"
+        checks["per_1000_eur"] = np.where(money, checks["shadow_price"] * 1000, np.nan)
+    return checks.drop(columns=["ok", "binding"])
+
+
+def bound_table(solution: Solution) -> pd.DataFrame:
+    """Instruments the plan holds at a bound, with the reduced cost (integrations per extra entry)."""
+    inst = solution.problem.instruments
+    levels = solution.plan.levels
+    rows = []
+    for iid, r in inst.iterrows():
+        if r["fixed"]:
+            continue
+        x = float(levels[iid])
+        at = "min" if abs(x - r["lower"]) <= 1e-6 else "max" if abs(x - r["upper"]) <= 1e-6 else ""
+        if not at:
+            continue
+        rc = float(solution.reduced_costs[iid]) if solution.reduced_costs is not None else math.nan
+        rows.append({
+            "id": iid, "instrument": r["name"], "at": at, "level": x, "bound": r["lower"] if at == "min" else r["upper"],
+            "rate": r["rate"], "unit_cost": r["unit_cost"], "reduced_cost": rc,
+            "per_1000_eur": rc / r["unit_cost"] * 1000 if r["unit_cost"] > 0 else math.nan,
+        })
+    return pd.DataFrame(rows, columns=["id", "instrument", "at", "level", "bound", "rate", "unit_cost",
+                                       "reduced_cost", "per_1000_eur"]).set_index("id")
+
+
+def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
+    """Headline figures: expected integrations, new money, entries, constraints kept."""
+    def figures(s: Solution) -> dict[str, float]:
+        inst = s.problem.instruments
+        levels = s.plan.levels.reindex(inst.index)
+        cents = int(_cents(s).sum())
+        bought = inst["unit_cost"] > 0
+        from_new = float((s.problem.objective_coefficients() * levels)[bought].sum())
+        return {
+            "expected integrations": s.integrations,
+            "of which from entries bought with new money": from_new,
+            "new money (€)": cents / 100,
+            "integrations per 1,000 € of new money": from_new / (cents / 100) * 1000 if cents else math.nan,
+            "entries": float(levels[inst["unit"] == "entries"].sum()),
+            "constraints broken": float((~s.checks["ok"]).sum()),
+        }
+
+    plan = figures(solution)
+    out = pd.DataFrame({"plan": plan})
+    if baseline is not None:
+        out.insert(0, "official", pd.Series(figures(baseline)))
+        out["delta"] = out["plan"] - out["official"]
+    return out

@@ -1,0 +1,89 @@
+"""Plain-text tables for the terminal: aligned columns, money to the cent, totals that add up.
+
+The library returns DataFrames; this module turns them into strings (it never prints). Money is shown
+with thousands separators and two decimals, entries with the decimals the plan needs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+def money(v: float) -> str:
+    return "" if _missing(v) else f"{v:,.2f}"
+
+
+def signed_money(v: float) -> str:
+    if _missing(v):
+        return ""
+    return "0.00" if abs(v) < 0.005 else f"{v:+,.2f}"
+
+
+def count(v: float, decimals: int = 1) -> str:
+    if _missing(v):
+        return ""
+    if abs(v - round(v)) < 10 ** -(decimals + 3):
+        return f"{round(v):,}"
+    return f"{v:,.{decimals}f}"
+
+
+def signed_count(v: float, decimals: int = 1) -> str:
+    if _missing(v):
+        return ""
+    if abs(v) < 0.5 * 10**-decimals:
+        return "0"
+    return ("+" if v > 0 else "") + count(v, decimals)
+
+
+def number(v: float, decimals: int = 3) -> str:
+    return "" if _missing(v) else f"{v:,.{decimals}f}"
+
+
+def percent(v: float, decimals: int = 1) -> str:
+    return "" if _missing(v) else f"{v * 100:.{decimals}f} %"
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of a text table: the DataFrame column (or index when None), header, formatter, width cap."""
+
+    key: str | None
+    header: str
+    fmt: Callable[[object], str] = str
+    align: str = ">"
+    width: int | None = None
+
+
+def render(df: pd.DataFrame, cols: Sequence[Col], title: str = "", total: dict[str, str] | None = None) -> str:
+    """Render a DataFrame as an aligned text table; ``total`` adds a last line of preformatted cells."""
+    body = []
+    for idx, row in df.iterrows():
+        cells = []
+        for c in cols:
+            v = idx if c.key is None else row[c.key]
+            text = c.fmt(v)
+            if c.width and len(text) > c.width:
+                text = text[: c.width - 1] + "…"
+            cells.append(text)
+        body.append(cells)
+    if total is not None:
+        body.append([total.get(c.key or "", "") for c in cols])
+    widths = [max([len(c.header)] + [len(r[i]) for r in body]) for i, c in enumerate(cols)]
+    lines = []
+    if title:
+        lines.append(title)
+    lines.append("  ".join(f"{c.header:{c.align}{w}}" for c, w in zip(cols, widths)).rstrip())
+    lines.append("  ".join("-" * w for w in widths))
+    for k, r in enumerate(body):
+        if total is not None and k == len(body) - 1:
+            lines.append("  ".join("-" * w for w in widths))
+        lines.append("  ".join(f"{cell:{c.align}{w}}" for cell, c, w in zip(r, cols, widths)).rstrip())
+    return "\n".join(lines)

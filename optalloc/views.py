@@ -1,0 +1,320 @@
+"""Text views of validations and plans for the command line (strings; the CLI prints them)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pandas as pd
+
+from . import reports
+from .reconcile import EXPLAINED, FAIL, Reconciliation
+from .loading import Spec
+from .solve import Solution
+from .text import Col, count, money, number, percent, render, signed_count, signed_money
+
+STATUS = {"ok": "ok", EXPLAINED: "explained", FAIL: "FAIL"}
+_UNIT = {"entries": "entry", "places": "place"}
+
+
+def _status(v: object) -> str:
+    return STATUS.get(str(v), str(v))
+
+
+def validation_report(spec: Spec, rec: Reconciliation) -> str:
+    m = spec.model
+    b = rec.budget
+    out = [f"{m.meta.title} — {m.meta.jobcenter} {m.meta.year}  ({spec.path})", ""]
+    printed = {"spendable funds (Ausgabemittel)": m.budget.printed.spendable_funds,
+               "new-business budget (Neufallbudget)": m.budget.printed.new_business}
+    lines = pd.DataFrame(
+        [(label, sign, float(v), printed.get(label)) for label, sign, v in b.derivation()],
+        columns=["item", "sign", "computed", "printed"],
+    )
+    lines["status"] = [("ok" if abs(c - p) < 0.005 else "FAIL") if p is not None and not math.isnan(p) else ""
+                       for c, p in zip(lines.computed, lines.printed)]
+    out.append(render(lines, [Col("item", "Budget (chapter 2)", align="<"), Col("sign", ""), Col("computed", "computed €", money),
+                              Col("printed", "printed €", money), Col("status", "", align="<")]))
+    out.append(f"(the allocation is net of the BEZ; the shift is already reduced by the VBL credit of {money(float(b.vbl_credit))} €)")
+    out.append("")
+    pools = pd.DataFrame([
+        (p.id, p.name, float(p.amount), float(p.planning_share), float(p.reserved), float(p.available))
+        for p in b.pools.values()
+    ], columns=["id", "name", "amount", "share", "reserved", "available"]).set_index("id")
+    out.append(render(pools, [Col(None, "Pool", align="<"), Col("name", "", align="<", width=52), Col("amount", "amount €", money),
+                              Col("share", "planned", percent), Col("reserved", "reserved €", money), Col("available", "available €", money)]))
+    out.append("")
+    out.append(_checks_table(rec, "pools", "Pools and programmes"))
+    out.append("")
+    out.append(_area_view(rec))
+    out.append("")
+    out.append(_checks_table(rec, "kennzahlen", "Kennzahlen (chapter 3): entries by purpose, Zweckbestimmung I–VII"))
+    out.append("")
+    vbl_rows = pd.DataFrame([(r.id, r.name, r.vbl) for r in m.instruments if r.vbl > 0], columns=["id", "name", "vbl"]).set_index("id")
+    vbl_check = rec.checks[rec.checks["id"] == "vbl:sum"].iloc[0]
+    out.append(render(vbl_rows, [Col(None, "VBL parts", align="<"), Col("name", "", align="<", width=60), Col("vbl", "€", money)],
+                      total={"name": "sum of the parts / VBL credit", "vbl": f"{money(vbl_check.computed)} / {money(vbl_check.printed)}"}))
+    out.append(f"status: {_status(vbl_check.status)}")
+    out.append("")
+    out.append(_checks_table(rec, "rows", "Rows: 'davon' splits and lot sizes"))
+    out.append("")
+    explained = rec.checks[rec.checks["status"] == EXPLAINED]
+    out.append(f"Disagreements inside the document ({len(explained)}), each recomputed and explained:")
+    for _, c in explained.iterrows():
+        out.append(f"- {c['id']}: printed {_fmt(c.printed, c.unit)}, rows give {_fmt(c.computed, c.unit)}. {c.explanation}")
+    if m.text_notes:
+        out.append("")
+        out.append("Notes on the running text (recorded, no figure of the plan depends on them):")
+        for n in m.text_notes:
+            out.append(f"- {n.where}: {n.note.strip()}")
+    out.append("")
+    out.append(_rates_view(spec))
+    out.append("")
+    failed = rec.failures
+    counts = Counter(rec.checks["status"])
+    verdict = (f"{len(rec.checks)} checks: {counts.get('ok', 0)} agree, {counts.get(EXPLAINED, 0)} explained disagreements, "
+               f"{counts.get(FAIL, 0)} failed.")
+    out.append(verdict)
+    if len(failed):
+        out.append("FAILED:")
+        for _, c in failed.iterrows():
+            out.append(f"- {c['id']}: printed {_fmt(c.printed, c.unit)}, computed {_fmt(c.computed, c.unit)} — {c.explanation}")
+    else:
+        out.append("The model reproduces its document.")
+    return "\n".join(out)
+
+
+def _fmt(v: float, unit: str) -> str:
+    if unit == "€":
+        return money(v) + " €"
+    if unit == "%":
+        return f"{v:.2f} %"
+    if unit == "share":
+        return percent(v, 0)
+    return count(v, 0)
+
+
+def _checks_table(rec: Reconciliation, section: str, title: str) -> str:
+    df = rec.section(section)
+    rows = df.assign(p=[_fmt(v, u) for v, u in zip(df.printed, df.unit)],
+                     c=[_fmt(v, u) for v, u in zip(df.computed, df.unit)])
+    return render(rows, [Col("label", title, align="<", width=72), Col("p", "printed"), Col("relation", ""),
+                         Col("c", "computed"), Col("status", "", _status, "<")])
+
+
+def _area_view(rec: Reconciliation) -> str:
+    df = rec.section("areas")
+    by_area: dict[str, dict] = {}
+    for _, c in df.iterrows():
+        _, area, what = c["id"].split(":")
+        d = by_area.setdefault(area, {"label": c.label})
+        d[f"{what}_printed"] = c.printed
+        d[f"{what}_computed"] = c.computed
+        d[f"{what}_status"] = c.status
+    table = pd.DataFrame.from_dict(by_area, orient="index")
+    return render(table, [
+        Col("label", "Priority areas (chapter 5.5, Anhang I)", align="<", width=58),
+        Col("entries_printed", "entries printed", lambda v: count(v, 0)),
+        Col("entries_computed", "rows", lambda v: count(v, 0)),
+        Col("entries_status", "", _status, "<"),
+        Col("money_printed", "money printed €", money),
+        Col("money_computed", "rows €", money),
+        Col("money_status", "", _status, "<"),
+    ])
+
+
+def _rates_view(spec: Spec) -> str:
+    used = Counter(r.rate_class for r in spec.model.instruments if r.rate_class and r.financing != "info")
+    rows = []
+    for cid, n in sorted(used.items()):
+        c = spec.rates.classes[cid]
+        rows.append((cid, n, c.gross.value, c.gross.status, c.net.value, c.net.status))
+    df = pd.DataFrame(rows, columns=["class", "rows", "gross", "gross_status", "net", "net_status"]).set_index("class")
+    sourced = sum(1 for _, r in df.iterrows() for s in (r.gross_status, r.net_status) if s == "sourced")
+    head = (f"Integration rates ({spec.rates_path}): {len(df)} classes in use, {sourced} of {2 * len(df)} figures "
+            f"sourced, the rest assumptions with ranges")
+    return render(df, [Col(None, "rate class", align="<"), Col("rows", "rows"), Col("gross", "gross EQ", lambda v: number(v, 3)),
+                       Col("gross_status", "", align="<"), Col("net", "net effect", lambda v: number(v, 3)),
+                       Col("net_status", "", align="<")], title=head)
+
+
+# ----- plans -----
+
+
+def _entries(decimals: int):
+    return lambda v: count(v, decimals)
+
+
+def _signed_entries(decimals: int):
+    return lambda v: signed_count(v, decimals)
+
+
+def plan_header(opt: Solution) -> str:
+    spec = opt.problem.spec
+    mode = "whole entries in lots" if opt.integer else "continuous entries"
+    scen = "".join(f" + {s}" for s in spec.scenarios)
+    basis = {"gross": "gross rates (Eingliederungsquote)", "net": "net effects"}[opt.problem.basis]
+    return (f"{spec.model.meta.jobcenter} {spec.model.meta.year}{scen} — model {spec.path} · rates {spec.rates_path}\n"
+            f"objective: expected integrations from {basis} · solver {opt.solver} · {mode}"
+            + (" · least money for the optimum" if opt.least_money else ""))
+
+
+def summary_view(opt: Solution, off: Solution) -> str:
+    s = reports.summary(opt, off)
+    fmt = {
+        "expected integrations": lambda v: number(v, 1),
+        "of which from entries bought with new money": lambda v: number(v, 1),
+        "new money (€)": money,
+        "integrations per 1,000 € of new money": lambda v: number(v, 4),
+        "entries": lambda v: count(v, 1),
+        "constraints broken": lambda v: count(v, 0),
+    }
+    rows = []
+    for name, r in s.iterrows():
+        f = fmt[name]
+        delta = r["delta"]
+        d = (signed_money(delta) if name == "new money (€)" else ("+" if delta >= 0 else "") + f(delta)) if not math.isnan(delta) else ""
+        if name == "expected integrations" and r["official"]:
+            d += f" ({delta / r['official'] * 100:+.1f} %)"
+        rows.append((name, f(r["official"]), f(r["plan"]), d))
+    df = pd.DataFrame(rows, columns=["name", "official", "plan", "delta"]).set_index("name")
+    return render(df, [Col(None, "", align="<"), Col("official", "official plan"), Col("plan", "optimal plan"), Col("delta", "change")])
+
+
+def instrument_view(opt: Solution, off: Solution) -> str:
+    t = reports.instrument_table(opt, off)
+    t = t[t["financing"] != "info"]
+    d = 0 if opt.integer else 1
+    return render(t, [
+        Col("area", "area", align="<", width=17),
+        Col("instrument", "instrument", align="<", width=42),
+        Col("entries_official", "entries off.", _entries(0)),
+        Col("entries_plan", "optimal", _entries(d)),
+        Col("entries_delta", "Δ", _signed_entries(d)),
+        Col("money_official", "money off. €", money),
+        Col("money_plan", "optimal €", money),
+        Col("money_delta", "Δ €", signed_money),
+        Col("integrations_official", "integr. off.", lambda v: number(v, 1)),
+        Col("integrations_plan", "optimal", lambda v: number(v, 1)),
+        Col("note", "note", align="<", width=44),
+    ], title="Plan by instrument, as the document prints its rows (a parent row's entries include the rows counted in it)")
+
+
+def area_view(opt: Solution, off: Solution) -> str:
+    t = reports.area_table(opt, off)
+    d = 0 if opt.integer else 1
+    total = {
+        "area": "total",
+        "entries_official": count(t["entries_official"].sum(), 0),
+        "entries_plan": count(t["entries_plan"].sum(), d),
+        "entries_delta": signed_count(t["entries_delta"].sum(), d),
+        "money_official": money(round(t["money_official"].sum(), 2)),
+        "money_plan": money(round(t["money_plan"].sum(), 2)),
+        "money_delta": signed_money(round(t["money_delta"].sum(), 2)),
+    }
+    return render(t, [
+        Col("chapter", "chapter", align="<"),
+        Col("area", "area", align="<", width=44),
+        Col("entries_official", "entries off.", _entries(0)),
+        Col("entries_plan", "optimal", _entries(d)),
+        Col("entries_delta", "Δ", _signed_entries(d)),
+        Col("money_official", "money off. €", money),
+        Col("money_plan", "optimal €", money),
+        Col("money_delta", "Δ €", signed_money),
+    ], title="Per priority area (summed as the document sums: rows in parentheses left out)", total=total)
+
+
+def kennzahlen_view(opt: Solution, off: Solution) -> str:
+    t = reports.kennzahlen_table(opt, off)
+    d = 0 if opt.integer else 1
+    return render(t, [
+        Col("name", "Kennzahlen: entries by purpose (Zweckbestimmung)", align="<", width=60),
+        Col("printed", "printed", _entries(0)),
+        Col("official", "official", _entries(0)),
+        Col("plan", "optimal", _entries(d)),
+        Col("delta", "Δ", _signed_entries(d)),
+    ])
+
+
+def budget_view(opt: Solution, off: Solution) -> str:
+    t = reports.budget_table(opt, off)
+    total = {k: money(round(t[k].sum(), 2)) for k in ("available", "used_official", "left_official", "used_plan", "left_plan")}
+    total["pool"] = "all pools"
+    return render(t, [
+        Col("pool", "Budget use and reserve per pool", align="<", width=52),
+        Col("available", "available €", money),
+        Col("used_official", "official uses €", money),
+        Col("left_official", "left €", money),
+        Col("used_plan", "optimal uses €", money),
+        Col("left_plan", "left €", money),
+    ], total=total)
+
+
+def constraints_view(opt: Solution) -> str:
+    t = reports.constraint_table(opt)
+    t = t[(t["kind"] != "split")]
+    has_duals = "shadow_price" in t
+    rows = t.copy()
+    rows["price"] = ""
+    if has_duals:
+        rows["price"] = [
+            (f"{r.per_1000_eur:+.4f} per 1,000 €" if r.unit == "€" else f"{r.shadow_price:+.4f} per {_UNIT.get(r.unit, r.unit)}")
+            if r.status == "binding" and abs(r.shadow_price) > 1e-9 else ""
+            for r in rows.itertuples()
+        ]
+    rows["lhs_f"] = [money(v) if u == "€" else count(v, 1) for v, u in zip(rows.lhs, rows.unit)]
+    rows["rhs_f"] = [money(v) if u == "€" else count(v, 1) for v, u in zip(rows.rhs, rows.unit)]
+    title = ("Constraints of the optimal plan, checked independently of the solver; shadow price = expected integrations "
+             "gained per unit more of the right-hand side" + ("" if has_duals else " (not available for whole-entry plans)"))
+    return render(rows, [
+        Col(None, "constraint", align="<"),
+        Col("label", "", align="<", width=46),
+        Col("lhs_f", "plan"),
+        Col("sense", ""),
+        Col("rhs_f", "limit"),
+        Col("status", "", align="<"),
+        Col("price", "shadow price", align="<"),
+    ], title=title)
+
+
+def bounds_view(opt: Solution) -> str:
+    t = reports.bound_table(opt)
+    if t.empty:
+        return "No instrument is held at a bound."
+    has_rc = opt.reduced_costs is not None
+    return render(t, [
+        Col(None, "instrument", align="<"),
+        Col("at", "at"),
+        Col("level", "entries", _entries(1)),
+        Col("rate", "rate", lambda v: number(v, 3)),
+        Col("unit_cost", "€/entry", money),
+        Col("reduced_cost", "reduced cost/entry", (lambda v: f"{v:+.4f}") if has_rc else (lambda v: "")),
+        Col("per_1000_eur", "per 1,000 €", (lambda v: f"{v:+.4f}") if has_rc else (lambda v: "")),
+    ], title="Instruments held at a bound (reduced cost: integrations gained per extra entry forced in; "
+             "at max a positive value is what the bound costs, at min a negative value is what the minimum costs)")
+
+
+def checks_line(sol: Solution) -> str:
+    bad = sol.checks[~sol.checks["ok"]]
+    n = len(sol.checks)
+    if bad.empty:
+        return f"Independent check: all {n} constraints of the {sol.kind} plan hold (bounds, pools to the cent, caps, coverage, places)."
+    names = ", ".join(bad["name"].head(8))
+    return f"Independent check: {len(bad)} of {n} constraints of the {sol.kind} plan are broken: {names}"
+
+
+def solve_report(opt: Solution, off: Solution, sections: tuple[str, ...]) -> str:
+    parts = [plan_header(opt), "", summary_view(opt, off), ""]
+    views = {
+        "instruments": lambda: instrument_view(opt, off),
+        "areas": lambda: area_view(opt, off),
+        "kennzahlen": lambda: kennzahlen_view(opt, off),
+        "budget": lambda: budget_view(opt, off),
+        "constraints": lambda: constraints_view(opt),
+        "bounds": lambda: bounds_view(opt),
+    }
+    for name in sections:
+        parts += [views[name](), ""]
+    parts.append(checks_line(opt))
+    parts.append(checks_line(off).replace("official plan", "official plan (evaluated in this model)"))
+    return "\n".join(parts)
