@@ -71,12 +71,14 @@ def build_lp(
     margin: bool = True,
     fixed_levels: dict[str, float] | None = None,
     elastic: dict[str, float] | None = None,
+    money_rows_only: bool = False,
 ) -> LinearProgram:
     """Build the LP of a problem.
 
     ``fixed_levels`` pins instruments to given levels (to evaluate a plan). ``elastic`` maps constraint
     kinds (budget, pool, cap, coverage, places) to a price: each such row gets a slack variable
     ``s_<row>`` that may relax it, collected in ``LinearProgram.slack`` for the caller to price.
+    ``money_rows_only`` leaves out caps, coverage and places: to find how pools pay for a fixed plan.
     """
     inst = problem.instruments
     prob = pulp.LpProblem("optalloc", pulp.LpMaximize)
@@ -91,24 +93,24 @@ def build_lp(
         """Add a named row; with ``elastic`` pricing its kind, a slack variable may relax it."""
         terms = list(terms)
         if elastic and info.kind in elastic and info.sense != "=":
-            s = pulp.LpVariable(f"s_{name.replace(':', '__')}", lowBound=0)
+            s = prob.add_variable(f"s_{name.replace(':', '__')}", lowBound=0)
             slack[name] = s
             terms.append((s, -1.0 if info.sense == "<=" else 1.0))
         expr = pulp.LpAffineExpression(terms)
         c = {"<=": expr <= info.rhs, ">=": expr >= info.rhs, "=": expr == info.rhs}[info.sense]
         prob.addConstraint(c, name)
         rows[name] = info
-        constraint[name] = prob.constraints[name]
+        constraint[name] = prob.get_constraint_by_name(name)
 
     for iid, r in inst.iterrows():
         lo, hi = float(r["lower"]), float(r["upper"])
         if fixed_levels is not None and iid in fixed_levels:
             lo = hi = float(fixed_levels[iid])
         cat = pulp.LpInteger if (integer and r["unit"] == "entries" and int(r["lot"]) == 1) else pulp.LpContinuous
-        level[iid] = pulp.LpVariable(f"x_{iid}", lowBound=lo, upBound=hi, cat=cat)
+        level[iid] = prob.add_variable(f"x_{iid}", lowBound=lo, upBound=hi, cat=cat)
         if integer and int(r["lot"]) > 1:
             lot = int(r["lot"])
-            lots[iid] = pulp.LpVariable(f"n_{iid}", lowBound=0, cat=pulp.LpInteger)
+            lots[iid] = prob.add_variable(f"n_{iid}", lowBound=0, cat=pulp.LpInteger)
             add(f"lot:{iid}", [(level[iid], 1.0), (lots[iid], -float(lot))],
                 RowInfo("lot", "entries", f"{iid} in lots of {lot}", iid, "=", 0.0))
 
@@ -122,7 +124,7 @@ def build_lp(
             continue
         parts = []
         for p in c.pools:
-            v = pulp.LpVariable(f"m_{c.instrument}_{c.component}_{p}", lowBound=0)
+            v = prob.add_variable(f"m_{c.instrument}_{c.component}_{p}", lowBound=0)
             split[(c.instrument, c.component, p)] = v
             pool_terms[p].append((v, 1.0))
             parts.append((v, 1.0))
@@ -140,6 +142,13 @@ def build_lp(
             RowInfo("budget" if name.startswith("budget") else "pool", "€", pool["name"], pid, "<=", rhs, kept))
 
     unit_cost = inst["unit_cost"]
+    coef = problem.objective_coefficients()
+    integrations = pulp.LpAffineExpression([(level[i], float(coef[i])) for i in inst.index if coef[i] != 0.0])
+    money = pulp.LpAffineExpression([(level[i], float(unit_cost[i])) for i in inst.index if unit_cost[i] != 0.0])
+    prob.setObjective(integrations)
+    if money_rows_only:
+        return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack)
+
     for cap in problem.caps:
         terms = [(level[i], float(unit_cost[i])) for i in cap.instruments if unit_cost[i] > 0]
         add(f"cap:{cap.id}", terms,
@@ -167,9 +176,5 @@ def build_lp(
         add(lim.id, terms,
             RowInfo("places", "places", f"places of {', '.join(lim.instruments)}", lim.id.split(":", 1)[1], "<=", lim.max_places))
 
-    coef = problem.objective_coefficients()
-    integrations = pulp.LpAffineExpression([(level[i], float(coef[i])) for i in inst.index if coef[i] != 0.0])
-    money = pulp.LpAffineExpression([(level[i], float(unit_cost[i])) for i in inst.index if unit_cost[i] != 0.0])
-    prob.setObjective(integrations)
     return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack)
 

@@ -34,6 +34,7 @@ class Check:
     unit: str = "entries"  # entries | € | % | share
     status: str = OK
     explanation: str = ""
+    field: str = ""  # where the printed figure stands in the model file
 
     def agrees(self, tolerance: float) -> bool:
         if self.relation == "<=":
@@ -99,14 +100,14 @@ def reconcile(spec: Spec) -> Reconciliation:
     for d in model.discrepancies:
         if d.check not in checks:
             final.append(Check(d.check, "discrepancies", "recorded discrepancy", d.printed, d.computed,
-                               unit="share", status=FAIL,
+                               unit="share", status=FAIL, field=f"discrepancies[{model.discrepancies.index(d)}].check",
                                explanation="no check has this id; the ids are listed by `optalloc validate --checks`"))
     frame = pd.DataFrame([c.__dict__ for c in final])
     return Reconciliation(checks=frame, budget=budget)
 
 
 def _with(c: Check, status: str, explanation: str) -> Check:
-    return Check(c.id, c.section, c.label, c.printed, c.computed, c.relation, c.unit, status, explanation)
+    return Check(c.id, c.section, c.label, c.printed, c.computed, c.relation, c.unit, status, explanation, c.field)
 
 
 def _checks(model: Model, budget: BudgetFigures, places_for: frozenset[str]) -> list[Check]:
@@ -124,15 +125,16 @@ def _budget_checks(model: Model, budget: BudgetFigures) -> list[Check]:
     out = []
     if printed.spendable_funds is not None:
         out.append(Check("budget:spendable_funds", "budget", "spendable funds (Ausgabemittel)",
-                         printed.spendable_funds, float(budget.spendable_funds), unit="€"))
+                         printed.spendable_funds, float(budget.spendable_funds), unit="€",
+                         field="budget.printed.spendable_funds"))
     if printed.new_business is not None:
         out.append(Check("budget:new_business", "budget", "new-business budget (Neufallbudget)",
-                         printed.new_business, float(budget.new_business), unit="€"))
+                         printed.new_business, float(budget.new_business), unit="€", field="budget.printed.new_business"))
     with_vbl = [r for r in model.instruments if r.vbl > 0]
     if model.budget.vbl_credit or with_vbl:
         total = sum((euros(r.vbl) for r in with_vbl), Decimal(0))
         out.append(Check("vbl:sum", "budget", "sum of the (VBL) parts of the rows vs the VBL credit",
-                         model.budget.vbl_credit, float(total), unit="€"))
+                         model.budget.vbl_credit, float(total), unit="€", field="budget.vbl_credit"))
     return out
 
 
@@ -142,25 +144,29 @@ def _row_money(r: Instrument) -> Decimal:
 
 def _pool_checks(model: Model, budget: BudgetFigures) -> list[Check]:
     out = []
-    for p in model.pools:
+    for k, p in enumerate(model.pools):
         fig = budget.pools[p.id]
+        at = f"pools[{k}] ({p.id})"
         if p.printed.available is not None:
             out.append(Check(f"pool:{p.id}:available", "pools", f"{p.id}: available after reserved parts",
-                             p.printed.available, float(fig.available), unit="€"))
+                             p.printed.available, float(fig.available), unit="€", field=f"{at}.printed.available"))
         if fig.amount and p.printed.available_percent is not None:
             out.append(Check(f"pool:{p.id}:available_percent", "pools", f"{p.id}: available share of the grant",
-                             p.printed.available_percent, float(round(fig.available / fig.amount * 100, 2)), unit="%"))
+                             p.printed.available_percent, float(round(fig.available / fig.amount * 100, 2)), unit="%",
+                             field=f"{at}.printed.available_percent"))
         if fig.amount and p.printed.reserved_percent is not None:
             out.append(Check(f"pool:{p.id}:reserved_percent", "pools", f"{p.id}: reserved share of the grant",
-                             p.printed.reserved_percent, float(round(fig.reserved / fig.amount * 100, 2)), unit="%"))
+                             p.printed.reserved_percent, float(round(fig.reserved / fig.amount * 100, 2)), unit="%",
+                             field=f"{at}.printed.reserved_percent"))
         rows = [r for r in model.instruments if r.pools and p.id in r.pools]
         if p.max_places is not None and rows:
             out.append(Check(f"pool:{p.id}:places", "pools", f"{p.id}: places of its rows vs the places granted",
-                             p.max_places, sum(r.entries or 0 for r in rows), relation="<="))
+                             p.max_places, sum(r.entries or 0 for r in rows), relation="<=", field=f"{at}.max_places"))
             for r in rows:
                 if r.printed_share_of_pool is not None:
                     out.append(Check(f"pool:{p.id}:share:{r.id}", "pools", f"{r.id}: printed share of the {p.id} places",
-                                     r.printed_share_of_pool, round((r.entries or 0) / p.max_places, 4), unit="share"))
+                                     r.printed_share_of_pool, round((r.entries or 0) / p.max_places, 4), unit="share",
+                                     field=f"instruments[{model.instruments.index(r)}] ({r.id}).printed_share_of_pool"))
     # rows paid from earmarked pools, grouped by the set of pools they may draw on
     sets: dict[tuple[str, ...], list[Instrument]] = {}
     for r in model.instruments:
@@ -171,7 +177,7 @@ def _pool_checks(model: Model, budget: BudgetFigures) -> list[Check]:
         spent = sum((_row_money(r) for r in rows), Decimal(0))
         out.append(Check(f"pools:{'+'.join(pools)}:money", "pools",
                          f"money of the rows paid from {' + '.join(pools)} vs what they may spend",
-                         float(available), float(spent), relation="<=", unit="€"))
+                         float(available), float(spent), relation="<=", unit="€", field=f"pools ({', '.join(pools)})"))
     return out
 
 
@@ -186,15 +192,17 @@ def _counted(r: Instrument, places_for: frozenset[str]) -> int | None:
 
 def _area_checks(model: Model, places_for: frozenset[str]) -> list[Check]:
     out = []
-    for a in model.areas:
+    for k, a in enumerate(model.areas):
         rows = [r for r in model.instruments if r.area == a.id]
+        at = f"areas[{k}] ({a.id}).printed"
         entries = sum(_counted(r, places_for) or 0 for r in rows)
         money = sum((_row_money(r) for r in rows if "money" not in r.parenthesised), Decimal(0))
         label = f"{a.chapter} {a.gloss or a.name}"
         if a.printed.entries is not None:
-            out.append(Check(f"area:{a.id}:entries", "areas", label, a.printed.entries, entries))
+            out.append(Check(f"area:{a.id}:entries", "areas", label, a.printed.entries, entries, field=f"{at}.entries"))
         if a.printed.money is not None:
-            out.append(Check(f"area:{a.id}:money", "areas", label, a.printed.money, float(money), unit="€"))
+            out.append(Check(f"area:{a.id}:money", "areas", label, a.printed.money, float(money), unit="€",
+                             field=f"{at}.money"))
     return out
 
 
@@ -228,34 +236,39 @@ def _kennzahlen_checks(model: Model, places_for: frozenset[str]) -> list[Check]:
     counts = kennzahl_counts(model, places_for)
     out = []
     total = 0
-    for p in k.purposes:
+    for i, p in enumerate(k.purposes):
         purpose_sum = 0
-        for ln in p.lines:
+        at = f"kennzahlen.purposes[{i}] ({p.id})"
+        for j, ln in enumerate(p.lines):
             n = counts.get(ln.id, 0)
-            out.append(Check(f"kennzahlen:line:{ln.id}", "kennzahlen", ln.name, ln.printed, n))
+            out.append(Check(f"kennzahlen:line:{ln.id}", "kennzahlen", ln.name, ln.printed, n,
+                             field=f"{at}.lines[{j}] ({ln.id}).printed"))
             if not ln.parenthesised:
                 purpose_sum += n
-        out.append(Check(f"kennzahlen:{p.id}", "kennzahlen", f"{p.id}. {p.name}", p.printed, purpose_sum))
+        out.append(Check(f"kennzahlen:{p.id}", "kennzahlen", f"{p.id}. {p.name}", p.printed, purpose_sum,
+                         field=f"{at}.printed"))
         total += purpose_sum
-    out.append(Check("kennzahlen:total", "kennzahlen", "SUMME GESAMT", k.printed_total, total))
+    out.append(Check("kennzahlen:total", "kennzahlen", "SUMME GESAMT", k.printed_total, total,
+                     field="kennzahlen.printed_total"))
     table_sums = [a.printed.entries for a in model.areas]
     if all(v is not None for v in table_sums):
         out.append(Check("tables:total", "kennzahlen", "grand total vs the sum of the printed table sums",
-                         k.printed_total, sum(table_sums)))  # type: ignore[arg-type]
+                         k.printed_total, sum(table_sums), field="kennzahlen.printed_total"))  # type: ignore[arg-type]
     return out
 
 
 def _row_checks(model: Model) -> list[Check]:
     out = []
-    for r in model.instruments:
+    for k, r in enumerate(model.instruments):
+        at = f"instruments[{k}] ({r.id})"
         complete = not (isinstance(r.kennzahl, dict) and "rest" in r.kennzahl)
         if r.breakdown and complete and all(p.entries is not None for p in r.breakdown) and r.entries is not None:
             out.append(Check(f"breakdown:{r.id}:entries", "rows", f"{r.id}: 'davon' entries",
-                             r.entries, sum(p.entries or 0 for p in r.breakdown)))
+                             r.entries, sum(p.entries or 0 for p in r.breakdown), field=f"{at}.breakdown"))
         if r.breakdown and r.places is not None and all(p.places is not None for p in r.breakdown):
             out.append(Check(f"breakdown:{r.id}:places", "rows", f"{r.id}: 'davon' places",
-                             r.places, sum(p.places or 0 for p in r.breakdown)))
+                             r.places, sum(p.places or 0 for p in r.breakdown), field=f"{at}.breakdown"))
         if r.lot_size and r.entries is not None:
             out.append(Check(f"lot:{r.id}", "rows", f"{r.id}: entries in whole lots of {r.lot_size}",
-                             0, r.entries % r.lot_size))
+                             0, r.entries % r.lot_size, field=f"{at}.entries"))
     return out

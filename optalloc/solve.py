@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
@@ -84,7 +85,11 @@ def make_solver(name: str, integer: bool = False) -> pulp.LpSolver:
         _silence_highs_banner()
         return pulp.HiGHS(msg=False, gapRel=0.0) if integer else pulp.HiGHS(msg=False)
     if name == "cbc":
-        solver = pulp.PULP_CBC_CMD(msg=False, gapRel=0.0) if integer else pulp.PULP_CBC_CMD(msg=False)
+        # PuLP 3 bundles CBC as PULP_CBC_CMD and warns that 4.0 will move it to the pulp[cbc] extra;
+        # pyproject pins pulp < 4 until then.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            solver = pulp.PULP_CBC_CMD(msg=False, gapRel=0.0) if integer else pulp.PULP_CBC_CMD(msg=False)
         if not solver.available():
             raise SolverError("CBC is not available: PuLP's bundled CBC binary was not found")
         return solver
@@ -114,7 +119,10 @@ def _read_plan(lp: LinearProgram) -> Plan:
     inst = lp.problem.instruments
     levels = {}
     for iid, v in lp.level.items():
-        x = float(v.varValue or 0.0)
+        if v.varValue is None:  # a fixed variable in no row never reaches the solver
+            x = float(v.lowBound) if v.lowBound == v.upBound else 0.0
+        else:
+            x = float(v.varValue)
         lo, hi = float(inst.at[iid, "lower"]), float(inst.at[iid, "upper"])
         if lp.integer and inst.at[iid, "unit"] == "entries":
             x = float(round(x))
@@ -128,31 +136,23 @@ def _read_plan(lp: LinearProgram) -> Plan:
     return Plan(levels=pd.Series(levels, dtype=float), split=split)
 
 
-def _fix_levels(lp: LinearProgram, plan: Plan) -> None:
-    for iid, v in lp.level.items():
-        v.lowBound = v.upBound = plan.level(iid)
-    for v in lp.lots.values():
-        v.cat = pulp.LpContinuous
-
-
 def _split_by_rank(lp: LinearProgram, solver: str, plan: Plan) -> Plan:
-    """Pass 3: with levels fixed, pay from earmarked pools first (lower rank), deterministically."""
+    """Last pass: with the levels fixed, pay from earmarked pools first, deterministically.
+
+    ``lp`` must have been built with the plan's levels fixed (and only the rows that concern money).
+    """
     if not lp.split:
         return plan
     rank = lp.problem.pools["rank"]
     order = lp.problem.instruments["order"]
     n = float(len(order))
-    _fix_levels(lp, plan)
-    lp.prob.constraints.pop("optimum:integrations", None)
     lp.prob.sense = pulp.LpMinimize
     # a euro from a later pool costs more, and more for an earlier row: the unique optimum fills the
     # earliest pools with the earliest rows' money
     lp.prob.setObjective(pulp.LpAffineExpression(
         [(v, float(rank[p]) * (1.0 + (n - float(order[i])) / n)) for (i, _, p), v in lp.split.items()]
     ))
-    integer, lp.integer = lp.integer, False
     status = _run(lp, solver)
-    lp.integer = integer
     if status != "Optimal":
         raise SolverError(f"splitting the money between pools failed ({status})")
     split = {key: max(float(v.varValue or 0.0), 0.0) for key, v in lp.split.items()}
@@ -181,7 +181,9 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         if status != "Optimal":
             raise SolverError(f"{problem.name}: the least-money pass stopped with status {status!r}")
         plan = _read_plan(lp)
-    plan = _split_by_rank(lp, solver, plan)
+    if lp.split:
+        fixed = build_lp(problem, fixed_levels=plan.levels.to_dict(), money_rows_only=True)
+        plan = _split_by_rank(fixed, solver, plan)
     value = integrations_of(problem, plan.levels)
     checks = check_plan(problem, plan, integer=integer)
     return Solution(problem, plan, "optimal", solver, integer, value, lp.rows, duals, reduced, checks, least_money)
@@ -189,10 +191,10 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
 
 def evaluate(problem: Problem, levels: pd.Series, solver: str = "highs", kind: str = "evaluated") -> Solution:
     """A given plan in the model: its money split over the pools (overspending allowed) and its checks."""
-    lp = build_lp(problem, margin=False, fixed_levels=levels.to_dict(), elastic={"budget": 1.0, "pool": 1.0})
+    lp = build_lp(problem, margin=False, fixed_levels=levels.to_dict(), elastic={"budget": 1.0, "pool": 1.0},
+                  money_rows_only=True)
     lp.prob.sense = pulp.LpMinimize
     lp.prob.setObjective(pulp.LpAffineExpression([(s, 1.0) for s in lp.slack.values()]))
-    _clear_all_but_money(lp)
     status = _run(lp, solver)
     if status != "Optimal":
         raise SolverError(f"{problem.name}: evaluating the plan failed ({status})")
@@ -203,15 +205,6 @@ def evaluate(problem: Problem, levels: pd.Series, solver: str = "highs", kind: s
     checks = check_plan(problem, plan)
     return Solution(problem, plan, kind, solver, False, integrations_of(problem, plan.levels), lp.rows,
                     None, None, checks)
-
-
-def _clear_all_but_money(lp: LinearProgram) -> None:
-    """Drop rows other than money rows: evaluating a fixed plan must not fail on a coverage rule."""
-    for name, info in list(lp.rows.items()):
-        if info.kind not in ("budget", "pool", "split"):
-            del lp.prob.constraints[name]
-            del lp.rows[name]
-            del lp.constraint[name]
 
 
 def integrations_of(problem: Problem, levels: pd.Series) -> float:

@@ -78,7 +78,8 @@ def validation_report(spec: Spec, rec: Reconciliation) -> str:
     if len(failed):
         out.append("FAILED:")
         for _, c in failed.iterrows():
-            out.append(f"- {c['id']}: printed {_fmt(c.printed, c.unit)}, computed {_fmt(c.computed, c.unit)} — {c.explanation}")
+            out.append(f"- {spec.path}: {c.field or c['id']}: printed {_fmt(c.printed, c.unit)}, "
+                       f"the rows give {_fmt(c.computed, c.unit)} (check {c['id']}) — {c.explanation}")
     else:
         out.append("The model reproduces its document.")
     return "\n".join(out)
