@@ -15,7 +15,11 @@ Constraints (the name is how results map duals and slacks back to the model)
     ``places_max:<instrument>``  places of a row ≤ its capacity
     ``lot:<instrument>``         level = lot size × number of lots (integer mode)
 
-Objective: maximise Σ rate × weight × level (expected integrations).
+Objective: maximise Σ rate × weight × level (expected integrations). Plans with equal integrations
+(two instruments with the same rate and cost, say) are told apart by a tie-break of ``TIE_BREAK``
+times the largest coefficient, graded by the rows' order in the model: the earlier row is preferred.
+It is above the solvers' optimality tolerance (so they see it) and far below any real difference
+between instruments; reports count integrations with the true coefficients.
 
 Money rows keep a rounding margin of one cent per term plus one cent, so that a plan's money, rounded to
 the cent row by row, still fits each pool exactly (``margin=False`` turns it off, to evaluate a given plan).
@@ -31,6 +35,7 @@ from .budget import new_business_pool
 from .problem import Problem
 
 CENT = 0.01
+TIE_BREAK = 1e-4
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ def build_lp(
     coef = problem.objective_coefficients()
     integrations = pulp.LpAffineExpression([(level[i], float(coef[i])) for i in inst.index if coef[i] != 0.0])
     money = pulp.LpAffineExpression([(level[i], float(unit_cost[i])) for i in inst.index if unit_cost[i] != 0.0])
-    prob.setObjective(integrations)
+    prob.setObjective(tie_broken_objective(problem, level))
     if money_rows_only:
         return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack)
 
@@ -178,3 +183,14 @@ def build_lp(
 
     return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack)
 
+
+
+def tie_broken_objective(problem: Problem, level: dict[str, pulp.LpVariable]) -> pulp.LpAffineExpression:
+    """Integrations plus a tiny preference for earlier rows, so that the optimum is unique."""
+    coef = problem.objective_coefficients()
+    order = problem.instruments["order"]
+    scale = TIE_BREAK * max(float(coef.abs().max()), 1e-12)
+    n = float(len(order))
+    return pulp.LpAffineExpression(
+        [(level[i], float(coef[i]) + scale * (n - float(order[i])) / n) for i in problem.instruments.index]
+    )

@@ -27,7 +27,7 @@ import pulp
 
 from .check import check_plan
 from .errors import InfeasibleError, SolverError
-from .lp import LinearProgram, RowInfo, build_lp
+from .lp import LinearProgram, RowInfo, build_lp, tie_broken_objective
 from .plan import Plan
 from .problem import Problem
 
@@ -115,6 +115,21 @@ def _read_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
     return duals, reduced
 
 
+def _true_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
+    """Duals of the true objective: re-solve without the tie-break (the plan is already read).
+
+    Where the tie-break chose between equally good plans, the true LP's duals are still unique, so
+    they are read from its own optimum; the plan keeps the tie-broken choice.
+    """
+    lp.prob.setObjective(lp.integrations)
+    status = _run(lp, solver)
+    if status != "Optimal":
+        raise SolverError(f"re-solving for shadow prices stopped with status {status!r}")
+    duals = _read_duals(lp, solver)
+    lp.prob.setObjective(tie_broken_objective(lp.problem, lp.level))
+    return duals
+
+
 def _read_plan(lp: LinearProgram) -> Plan:
     inst = lp.problem.instruments
     levels = {}
@@ -167,11 +182,11 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
     if status != "Optimal":
         raise SolverError(f"{problem.name}: the solver stopped with status {status!r}")
-    duals = reduced = None
-    if not integer:
-        duals, reduced = _read_duals(lp, solver)
     optimum = float(pulp.value(lp.integrations) or 0.0)
     plan = _read_plan(lp)
+    duals = reduced = None
+    if not integer:
+        duals, reduced = _true_duals(lp, solver)
     if least_money:
         keep = optimum - OPTIMUM_TOLERANCE * max(1.0, abs(optimum))
         lp.prob.addConstraint(lp.integrations >= keep, "optimum:integrations")

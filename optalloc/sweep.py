@@ -1,0 +1,221 @@
+"""Budget sweeps: the optimum at many levels of the new-business budget, and the order of cuts.
+
+``sweep_budget(problem, budgets)`` solves the plan at each budget level (euros the new-business pool
+makes available). The fast path builds the LP once, solves it once with HiGHS, then changes only the
+budget row's bound on PuLP's own highspy object and re-solves from the previous basis (warm start).
+``method="rebuild"`` builds and solves a fresh PuLP model at every point instead — the naive loop, kept
+to test the fast path against and to measure it.
+
+The result holds, per level, the expected integrations, the marginal value of money (integrations per
+additional 1,000 €, the budget row's dual) and every instrument's entries; :func:`cut_order` reads from
+it which instruments shrink first as money falls and where each reaches its minimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputFileError, SolverError
+from .lp import build_lp
+from .problem import Problem
+from .solve import _run
+
+BUDGET_ROW = "budget:new_business"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """``curve``: per budget level (index, €) the share of the model's budget, status, integrations and
+    integrations per 1,000 €; ``entries``: per level the level of every instrument."""
+
+    problem: Problem
+    curve: pd.DataFrame
+    entries: pd.DataFrame
+    method: str
+
+    @property
+    def base_budget(self) -> float:
+        return float(self.problem.pools.at[_egt(self.problem), "available"])
+
+
+def _egt(problem: Problem) -> str:
+    return next(pid for pid, r in problem.pools.iterrows() if not r["earmarked"])
+
+
+def budget_levels(spec: str, steps: int, base: float) -> np.ndarray:
+    """Parse a range such as ``70%:110%`` (of ``base``) or ``15e6:30e6`` (euros) into ``steps`` levels."""
+    m = re.fullmatch(r"\s*([0-9.eE+]+)(%?)\s*:\s*([0-9.eE+]+)(%?)\s*", spec)
+    if not m or steps < 2:
+        raise InputFileError("--budget", "", spec, "a range FROM:TO in percent of the model's new-business budget "
+                             "(70%:110%) or in euros (15e6:30e6), with --steps 2 or more")
+    lo, lo_pct, hi, hi_pct = float(m.group(1)), m.group(2), float(m.group(3)), m.group(4)
+    lo = lo / 100 * base if lo_pct else lo
+    hi = hi / 100 * base if hi_pct else hi
+    if not (0 <= lo < hi):
+        raise InputFileError("--budget", "", spec, "FROM must be below TO, and neither negative")
+    return np.linspace(lo, hi, steps)
+
+
+def with_budget(problem: Problem, available: float) -> Problem:
+    """The same problem with the new-business pool making ``available`` euros available."""
+    pools = problem.pools.copy()
+    pools.at[_egt(problem), "available"] = float(available)
+    return dataclasses.replace(problem, pools=pools)
+
+
+def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast") -> Sweep:
+    budgets = np.asarray(budgets, dtype=float)
+    if method == "fast":
+        values, duals, status = _fast(problem, budgets)
+    elif method == "rebuild":
+        values, duals, status = _rebuild(problem, budgets)
+    else:
+        raise ValueError(f"unknown sweep method {method!r}: fast or rebuild")
+    ids = list(problem.instruments.index)
+    entries = pd.DataFrame(values, index=pd.Index(budgets, name="budget"), columns=ids)
+    coef = problem.objective_coefficients().reindex(ids).to_numpy()
+    integrations = values @ coef
+    integrations[np.array(status) != "optimal"] = np.nan
+    base = float(problem.pools.at[_egt(problem), "available"])
+    curve = pd.DataFrame({
+        "share": budgets / base,
+        "status": status,
+        "integrations": integrations,
+        "per_1000_eur": np.asarray(duals) * 1000,
+    }, index=entries.index)
+    return Sweep(problem, curve, entries, method)
+
+
+def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
+    lp = build_lp(problem)
+    if BUDGET_ROW not in lp.constraint:
+        raise SolverError("the model has no new-business budget row to sweep")
+    _run(lp, "highs")  # builds PuLP's highspy object, lp.prob.solverModel
+    h = lp.prob.solverModel
+    row = lp.constraint[BUDGET_ROW].index
+    margin = lp.rows[BUDGET_ROW].margin
+    cols = np.array([lp.level[i].index for i in problem.instruments.index])
+    sign = -1.0  # PuLP hands HiGHS the negated objective: undo it on the duals
+    # the tie-broken costs pick the plan; the true costs give the marginal value (as in solve.optimise)
+    n = h.getNumCol()
+    tie_costs = np.asarray(h.getLp().col_cost_, dtype=float)
+    true_costs = np.zeros(n)
+    coef = problem.objective_coefficients()
+    for iid, col in zip(problem.instruments.index, cols):
+        true_costs[col] = -float(coef[iid])
+    all_cols = np.arange(n, dtype=np.int32)
+    import highspy
+
+    ok = highspy.HighsModelStatus.kOptimal
+    inf = highspy.kHighsInf
+    values = np.full((len(budgets), len(cols)), np.nan)
+    duals, status = [], []
+    for k, b in enumerate(budgets):
+        h.changeRowBounds(row, -inf, float(b) - margin)
+        h.run()
+        if h.getModelStatus() != ok:
+            duals.append(math.nan)
+            status.append(_status_name(h.getModelStatus()))
+            continue
+        values[k] = np.asarray(h.getSolution().col_value)[cols]
+        h.changeColsCost(n, all_cols, true_costs)
+        h.run()
+        duals.append(sign * h.getSolution().row_dual[row])
+        h.changeColsCost(n, all_cols, tie_costs)
+        status.append("optimal")
+    return values, duals, status
+
+
+def _rebuild(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
+    ids = list(problem.instruments.index)
+    values = np.full((len(budgets), len(ids)), np.nan)
+    duals, status = [], []
+    for k, b in enumerate(budgets):
+        lp = build_lp(with_budget(problem, b))
+        st = _run(lp, "highs")
+        if st != "Optimal":
+            duals.append(math.nan)
+            status.append(st.lower())
+            continue
+        values[k] = [float(lp.level[i].varValue) for i in ids]
+        lp.prob.setObjective(lp.integrations)
+        _run(lp, "highs")
+        duals.append(-float(lp.constraint[BUDGET_ROW].pi))
+        status.append("optimal")
+    return values, duals, status
+
+
+def floor_seconds(problem: Problem, budgets: Sequence[float]) -> float:
+    """Time of re-solving the built problem at each level with nothing read back: the solver's floor."""
+    import time
+
+    import highspy
+
+    lp = build_lp(problem)
+    _run(lp, "highs")
+    h = lp.prob.solverModel
+    row = lp.constraint[BUDGET_ROW].index
+    margin = lp.rows[BUDGET_ROW].margin
+    inf = highspy.kHighsInf
+    start = time.perf_counter()
+    for b in budgets:
+        h.changeRowBounds(row, -inf, float(b) - margin)
+        h.run()
+    return time.perf_counter() - start
+
+
+def _status_name(status: object) -> str:
+    name = str(status).rsplit(".", 1)[-1]
+    return {"kInfeasible": "infeasible", "kUnbounded": "unbounded"}.get(name, name.lstrip("k").lower())
+
+
+def cut_order(sweep: Sweep, tolerance: float = 1e-6) -> pd.DataFrame:
+    """Which instruments shrink first as the budget falls from the top of the sweep.
+
+    For each instrument that the optimiser may change: its entries at the top of the range, the highest
+    budget at which it holds fewer (``shrinks_below``: the cut starts), the highest budget at which it is
+    at its minimum (``at_minimum_from``), and its entries at the bottom. Sorted: first cut first.
+    Instruments that grow as money falls are listed as such.
+    """
+    inst = sweep.problem.instruments
+    ok = sweep.curve["status"] == "optimal"
+    entries = sweep.entries[ok].sort_index(ascending=False)
+    if entries.empty:
+        return pd.DataFrame()
+    top, bottom = entries.iloc[0], entries.iloc[-1]
+    rows = []
+    for iid in inst.index:
+        if inst.at[iid, "fixed"]:
+            continue
+        col = entries[iid]
+        tol = tolerance * max(1.0, abs(top[iid]))
+        below = col[col < top[iid] - tol]
+        at_min = col[col <= inst.at[iid, "lower"] + tol]
+        grows = bool((col > top[iid] + tol).any())
+        rows.append({
+            "id": iid,
+            "instrument": inst.at[iid, "name"],
+            "entries_top": float(top[iid]),
+            "shrinks_below": float(below.index.max()) if len(below) else math.nan,
+            "at_minimum_from": float(at_min.index.max()) if len(at_min) else math.nan,
+            "entries_bottom": float(bottom[iid]),
+            "minimum": float(inst.at[iid, "lower"]),
+            "moves": "grows as money falls" if grows else ("cut" if len(below) else "not cut in range"),
+        })
+    out = pd.DataFrame(rows).set_index("id")
+    out["_key"] = out["shrinks_below"].fillna(-1.0)
+    out = out.sort_values(["_key", "at_minimum_from"], ascending=[False, False]).drop(columns="_key")
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out
+
+
+def official_point(problem: Problem, official_integrations: float) -> tuple[float, float]:
+    """Where the official plan sits on the curve: its budget (the model's) and its integrations."""
+    return float(problem.pools.at[_egt(problem), "available"]), official_integrations
