@@ -116,6 +116,51 @@ def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, 
         click.echo(f"wrote {len(files)} files to {out}: {', '.join(f.name for f in files)}")
 
 
+@main.command()
+@model_argument
+@click.option("-s", "--scenario", "scenarios", multiple=True, type=click.Path(path_type=Path),
+              help="Scenario overlay (YAML); repeat to apply several, in order.")
+@click.option("--budget", "budget_range", default="70%:110%", show_default=True,
+              help="Range of the new-business budget: percent of the model's (70%:110%) or euros (15e6:30e6).")
+@click.option("--steps", default=101, show_default=True, type=click.IntRange(2, 1_000_000), help="Number of levels.")
+@click.option("--basis", type=click.Choice(["gross", "net"]), default=None,
+              help="Count gross integration rates or net effects (default: the rates file's).")
+@rates_option
+@click.option("--method", type=click.Choice(["fast", "rebuild"]), default="fast", show_default=True,
+              help="fast: build once and re-solve warm; rebuild: a fresh PuLP model per level (slow, for checking).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write curve.csv, entries.csv, cut_order.csv and sweep.png here.")
+@_guarded
+def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: int, basis: str | None,
+          rates: Path | None, method: str, out: Path | None) -> None:
+    """Optimise MODEL at many levels of the new-business budget: the integrations curve, the marginal value
+    of money and the order in which instruments are cut."""
+    import time
+
+    from optalloc.problem import build_problem
+    from optalloc.solve import official
+    from optalloc.sweep import budget_levels, cut_order, sweep_budget
+    from optalloc.views import sweep_report
+
+    spec = _load(model, rates, scenarios)
+    problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
+    levels = budget_levels(budget_range, steps, float(problem.pools.loc[~problem.pools["earmarked"], "available"].iloc[0]))
+    start = time.perf_counter()
+    result = sweep_budget(problem, levels, method=method)
+    seconds = time.perf_counter() - start
+    off = official(problem)
+    click.echo(sweep_report(result, off.integrations, seconds))
+    if out is not None:
+        from optalloc.plotting import sweep_curve
+
+        out.mkdir(parents=True, exist_ok=True)
+        result.curve.to_csv(out / "curve.csv", float_format="%.10g")
+        result.entries.to_csv(out / "entries.csv", float_format="%.10g")
+        cut_order(result).to_csv(out / "cut_order.csv", float_format="%.10g")
+        sweep_curve(result, off.integrations).savefig(out / "sweep.png", dpi=120)
+        click.echo(f"wrote curve.csv, entries.csv, cut_order.csv and sweep.png to {out}")
+
+
 def _sections(show: str) -> tuple[str, ...]:
     if show.strip() == "none":
         return ()

@@ -207,7 +207,8 @@ def cut_order(sweep: Sweep, tolerance: float = 1e-6) -> pd.DataFrame:
             "at_minimum_from": float(at_min.index.max()) if len(at_min) else math.nan,
             "entries_bottom": float(bottom[iid]),
             "minimum": float(inst.at[iid, "lower"]),
-            "moves": "grows as money falls" if grows else ("cut" if len(below) else "not cut in range"),
+            "moves": ("grows as money falls" + (", then is cut" if len(below) else "")) if grows
+            else ("cut" if len(below) else "not cut in range"),
         })
     out = pd.DataFrame(rows).set_index("id")
     out["_key"] = out["shrinks_below"].fillna(-1.0)

@@ -99,6 +99,8 @@ def _checks_table(rec: Reconciliation, section: str, title: str) -> str:
     df = rec.section(section)
     rows = df.assign(p=[_fmt(v, u) for v, u in zip(df.printed, df.unit)],
                      c=[_fmt(v, u) for v, u in zip(df.computed, df.unit)])
+    # printed stands left of computed: "computed <= printed" reads "printed ≥ computed"
+    rows["relation"] = rows["relation"].map({"=": "=", "<=": "≥"})
     return render(rows, [Col("label", title, align="<", width=72), Col("p", "printed"), Col("relation", ""),
                          Col("c", "computed"), Col("status", "", _status, "<")])
 
@@ -318,4 +320,42 @@ def solve_report(opt: Solution, off: Solution, sections: tuple[str, ...]) -> str
         parts += [views[name](), ""]
     parts.append(checks_line(opt))
     parts.append(checks_line(off).replace("official plan", "official plan (evaluated in this model)"))
+    return "\n".join(parts)
+
+
+# ----- sweeps -----
+
+
+def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 11) -> str:
+    from .sweep import cut_order
+
+    curve = sw.curve
+    n = len(curve)
+    pick = sorted({round(k * (n - 1) / (rows - 1)) for k in range(rows)}) if n > rows else list(range(n))
+    sample = curve.iloc[pick].copy()
+    sample["budget"] = sample.index
+    feasible = int((curve["status"] == "optimal").sum())
+    head = (f"{sw.problem.name}: {n} budget levels from {money(curve.index.min())} € to {money(curve.index.max())} € "
+            f"({curve['share'].min():.0%} to {curve['share'].max():.0%} of the new-business budget "
+            f"{money(sw.base_budget)} €); {feasible} feasible; solved in {seconds:.2f} s ({sw.method} path)")
+    parts = [head, "", render(sample, [
+        Col("budget", "budget €", money),
+        Col("share", "of model", lambda v: percent(v, 1)),
+        Col("integrations", "integrations", lambda v: number(v, 1)),
+        Col("per_1000_eur", "per extra 1,000 €", lambda v: number(v, 4)),
+        Col("status", "", align="<"),
+    ], title=f"Integrations curve (every {max(1, (n - 1) // (rows - 1))}th level; the CSV has all); "
+             f"official plan at 100 %: {number(official_integrations, 1)}")]
+    order = cut_order(sw)
+    if not order.empty:
+        parts += ["", render(order, [
+            Col("rank", "#"),
+            Col(None, "instrument", align="<"),
+            Col("entries_top", "entries at top", lambda v: count(v, 1)),
+            Col("shrinks_below", "cut starts below €", money),
+            Col("at_minimum_from", "at minimum from €", money),
+            Col("entries_bottom", "entries at bottom", lambda v: count(v, 1)),
+            Col("minimum", "minimum", lambda v: count(v, 1)),
+            Col("moves", "", align="<"),
+        ], title="Cut order: as money falls from the top of the range, who shrinks first (fixed rows left out)")]
     return "\n".join(parts)

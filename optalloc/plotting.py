@@ -1,0 +1,63 @@
+"""Plots (matplotlib): the integrations curve of a budget sweep, plans side by side, trade-off fronts.
+
+Each function returns a matplotlib Figure and draws nothing on screen; the caller saves or shows it.
+The Agg backend is used unless a notebook has chosen another.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+if matplotlib.get_backend().lower() not in ("module://matplotlib_inline.backend_inline", "nbagg", "widget"):
+    matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .sweep import Sweep  # noqa: E402
+
+
+def sweep_curve(sweep: Sweep, official_integrations: float | None = None, title: str = "") -> Figure:
+    """Expected integrations over the new-business budget, the marginal value of money beneath it,
+    and the official plan marked at the model's budget."""
+    curve = sweep.curve[sweep.curve["status"] == "optimal"]
+    millions = curve.index / 1e6
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, height_ratios=[3, 2])
+    top.plot(millions, curve["integrations"], color="tab:blue", label="optimal plan")
+    base = sweep.base_budget / 1e6
+    top.axvline(base, color="grey", linestyle=":", linewidth=1)
+    if official_integrations is not None:
+        top.scatter([base], [official_integrations], color="tab:red", zorder=3,
+                    label=f"official plan ({official_integrations:,.0f})")
+    at_base = curve["integrations"].iloc[(curve.index.to_series() - sweep.base_budget).abs().argmin()]
+    top.scatter([base], [at_base], color="tab:blue", zorder=3, label=f"optimal at the model's budget ({at_base:,.0f})")
+    top.set_ylabel("expected integrations")
+    top.legend(loc="lower right")
+    top.grid(alpha=0.3)
+    top.set_title(title or f"{sweep.problem.name}: integrations by new-business budget ({sweep.problem.basis} rates)")
+    bottom.step(millions, curve["per_1000_eur"], where="mid", color="tab:green")
+    bottom.axvline(base, color="grey", linestyle=":", linewidth=1)
+    bottom.set_ylabel("integrations per\nadditional 1,000 €")
+    bottom.set_xlabel("new-business budget (million €); dotted line: the model's budget")
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plans_by_area(areas: pd.DataFrame, value: str = "money", title: str = "") -> Figure:
+    """Bars per priority area: official beside optimal (``value`` is "money" or "entries")."""
+    labels = areas["chapter"].astype(str)
+    off, opt = areas[f"{value}_official"], areas[f"{value}_plan"]
+    scale, unit = (1e6, "million €") if value == "money" else (1.0, "entries")
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    x = range(len(areas))
+    ax.bar([i - 0.2 for i in x], off / scale, width=0.4, label="official plan", color="tab:grey")
+    ax.bar([i + 0.2 for i in x], opt / scale, width=0.4, label="optimal plan", color="tab:blue")
+    ax.set_xticks(list(x), labels, rotation=0)
+    ax.set_ylabel(unit)
+    ax.set_title(title or f"{value} per priority area")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
