@@ -19,7 +19,7 @@ from .problem import Problem
 
 ENTRY_TOLERANCE = 1e-6  # entries: what a solver's feasibility tolerance may leave
 SPLIT_TOLERANCE = 0.01  # euros: the pools' parts of a component against its cost
-BINDING_EUROS = 1.00  # a money row with less slack than this is used up (the LP keeps < 1 € rounding margin)
+BINDING_EUROS = 0.50  # a money row with less slack than this is used up (rounding to cents leaves cents over)
 BINDING_ENTRIES = 1e-4
 
 COLUMNS = ["name", "kind", "ref", "unit", "lhs", "sense", "rhs", "slack", "ok", "binding"]

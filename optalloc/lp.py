@@ -21,8 +21,8 @@ times the largest coefficient, graded by the rows' order in the model: the earli
 It is above the solvers' optimality tolerance (so they see it) and far below any real difference
 between instruments; reports count integrations with the true coefficients.
 
-Money rows keep a rounding margin of one cent per term plus one cent, so that a plan's money, rounded to
-the cent row by row, still fits each pool exactly (``margin=False`` turns it off, to evaluate a given plan).
+Money rows hold exactly; the plan's money is rounded to the cent in :mod:`optalloc.plan` so that each
+pool's cents add up to its rounded exact total, which therefore fits the pool.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import pulp
 from .budget import new_business_pool
 from .problem import Problem
 
-CENT = 0.01
 TIE_BREAK = 1e-4
 
 
@@ -48,7 +47,6 @@ class RowInfo:
     ref: str  # the model object it belongs to (pool, cap, coverage id, instrument)
     sense: str  # <= | >= | =
     rhs: float
-    margin: float = 0.0
 
 
 @dataclass
@@ -73,7 +71,6 @@ def pool_row_name(problem: Problem, pool: str) -> str:
 def build_lp(
     problem: Problem,
     integer: bool = False,
-    margin: bool = True,
     fixed_levels: dict[str, float] | None = None,
     elastic: dict[str, float] | None = None,
     money_rows_only: bool = False,
@@ -141,10 +138,8 @@ def build_lp(
         if not terms:
             continue
         name = pool_row_name(problem, pid)
-        kept = CENT * (len(terms) + 1) if margin else 0.0
-        rhs = float(pool["available"]) - kept
         add(name, terms,
-            RowInfo("budget" if name.startswith("budget") else "pool", "€", pool["name"], pid, "<=", rhs, kept))
+            RowInfo("budget" if name.startswith("budget") else "pool", "€", pool["name"], pid, "<=", float(pool["available"])))
 
     unit_cost = inst["unit_cost"]
     coef = problem.objective_coefficients()

@@ -3,9 +3,10 @@
 A :class:`Plan` is what any source of plans produces (the optimiser, the official document, a user's
 spreadsheet): the level of each instrument (entries; euros for a money-only line) and, where a cost
 component may be paid from several pools, how much each pool pays. ``money_cents`` turns it into whole
-cents per instrument and pool: each component is rounded half-up to the cent, and a split over pools is
-rounded so that its parts add up to the component exactly (largest remainder, ties to the earlier pool).
-Every printed total is a sum of these cents, so printed totals equal the sum of the printed rows.
+cents per instrument, component and pool. Each pool's terms are rounded together (largest remainder):
+their cents add up to the pool's exact total rounded half-up, each term is within a cent of its exact
+value, and a figure that already is a whole number of cents (the official plan's) stays as it is. So a
+plan whose exact money fits a pool also fits it in cents, and every printed total is the sum of its rows.
 """
 
 from __future__ import annotations
@@ -34,29 +35,41 @@ def to_cents(euros: float) -> int:
     return int(math.floor(euros * 100 + 0.5 + 1e-6))
 
 
-def money_cents(problem: Problem, plan: Plan) -> pd.DataFrame:
-    """Cents per (instrument, pool), long format: columns instrument, component, pool, cents."""
-    rank = problem.pools["rank"]
+def _exact_terms(problem: Problem, plan: Plan) -> list[tuple[str, int, str, float]]:
+    """(instrument, component, pool, euros) of every money term of the plan, before rounding."""
     out = []
     for c in problem.costs.itertuples(index=False):
-        total = to_cents(plan.level(c.instrument) * float(c.per_unit))
+        cost = max(plan.level(c.instrument), 0.0) * float(c.per_unit)
         if len(c.pools) == 1:
-            out.append((c.instrument, c.component, c.pools[0], total))
+            out.append((c.instrument, c.component, c.pools[0], cost))
             continue
-        amounts = [max(plan.split.get((c.instrument, c.component, p), 0.0), 0.0) for p in c.pools]
-        whole = sum(amounts)
-        if whole <= 0:
-            shares = [1.0 if k == 0 else 0.0 for k in range(len(c.pools))]
-        else:
-            shares = [a / whole for a in amounts]
-        exact = [s * total for s in shares]
-        floors = [int(math.floor(e)) for e in exact]
-        left = total - sum(floors)
-        order = sorted(range(len(c.pools)), key=lambda k: (-(exact[k] - floors[k]), rank[c.pools[k]]))
-        for k in order[:left]:
-            floors[k] += 1
-        out.extend((c.instrument, c.component, p, cents) for p, cents in zip(c.pools, floors))
-    return pd.DataFrame(out, columns=["instrument", "component", "pool", "cents"])
+        parts = [max(plan.split.get((c.instrument, c.component, p), 0.0), 0.0) for p in c.pools]
+        whole = sum(parts)
+        shares = [x / whole for x in parts] if whole > 0 else [1.0] + [0.0] * (len(parts) - 1)
+        out.extend((c.instrument, c.component, p, cost * share) for p, share in zip(c.pools, shares))
+    return out
+
+
+def money_cents(problem: Problem, plan: Plan) -> pd.DataFrame:
+    """Cents per (instrument, component, pool), long format: columns instrument, component, pool, cents."""
+    order = problem.instruments["order"]
+    terms = _exact_terms(problem, plan)
+    cents = [0] * len(terms)
+    by_pool: dict[str, list[int]] = {}
+    for k, t in enumerate(terms):
+        by_pool.setdefault(t[2], []).append(k)
+    for members in by_pool.values():
+        exact = [terms[k][3] * 100 for k in members]
+        target = to_cents(sum(terms[k][3] for k in members))
+        floors = [int(math.floor(e + 1e-6)) for e in exact]
+        left = target - sum(floors)
+        rank = sorted(range(len(members)), key=lambda j: (-(exact[j] - floors[j]), order[terms[members[j]][0]]))
+        for j in rank[: max(left, 0)]:
+            floors[j] += 1
+        for j, k in enumerate(members):
+            cents[k] = floors[j]
+    return pd.DataFrame([(t[0], t[1], t[2], c) for t, c in zip(terms, cents)],
+                        columns=["instrument", "component", "pool", "cents"])
 
 
 def instrument_cents(problem: Problem, cents: pd.DataFrame) -> pd.Series:

@@ -134,8 +134,8 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
         components: list[tuple[float, tuple[str, ...], str]] = []
         if r.financing in ("new", "shared", "partly_prepaid", "money_only"):
             money = (p.new_funds or 0) + p.vbl
-            if p.unit_cost is not None:
-                per_unit = p.unit_cost
+            if r.unit_cost is not None or p.unit_cost is not None:
+                per_unit = r.unit_cost if r.unit_cost is not None else p.unit_cost
             elif r.financing == "money_only":
                 per_unit = 1.0
             else:

@@ -151,27 +151,63 @@ def _read_plan(lp: LinearProgram) -> Plan:
     return Plan(levels=pd.Series(levels, dtype=float), split=split)
 
 
-def _split_by_rank(lp: LinearProgram, solver: str, plan: Plan) -> Plan:
-    """Last pass: with the levels fixed, pay from earmarked pools first, deterministically.
+def pay(problem: Problem, levels: pd.Series) -> tuple[Plan, dict[str, float]]:
+    """How the pools pay for fixed levels: the least overspending, then earmarked pools first.
 
-    ``lp`` must have been built with the plan's levels fixed (and only the rows that concern money).
+    Two passes on the money rows only, always with HiGHS (this is accounting, not the optimisation):
+    (1) minimise the money beyond each pool's means (0 for a plan that fits); (2) with that fixed,
+    split money between interchangeable pools deterministically — a euro from a later pool costs more,
+    and more for an earlier row, so the unique optimum fills the earliest pools with the earliest rows'
+    money. Returns the plan and the overspending per pool (euros, only where above zero).
     """
-    if not lp.split:
-        return plan
-    rank = lp.problem.pools["rank"]
-    order = lp.problem.instruments["order"]
-    n = float(len(order))
+    lp = build_lp(problem, fixed_levels=levels.to_dict(), elastic={"budget": 1.0, "pool": 1.0},
+                  money_rows_only=True)
     lp.prob.sense = pulp.LpMinimize
-    # a euro from a later pool costs more, and more for an earlier row: the unique optimum fills the
-    # earliest pools with the earliest rows' money
-    lp.prob.setObjective(pulp.LpAffineExpression(
-        [(v, float(rank[p]) * (1.0 + (n - float(order[i])) / n)) for (i, _, p), v in lp.split.items()]
-    ))
-    status = _run(lp, solver)
-    if status != "Optimal":
-        raise SolverError(f"splitting the money between pools failed ({status})")
+    lp.prob.setObjective(pulp.LpAffineExpression([(s, 1.0) for s in lp.slack.values()]))
+    if _run(lp, "highs") != "Optimal":
+        raise SolverError(f"{problem.name}: finding how the pools pay for the plan failed")
+    over = {lp.rows[name].ref: float(s.varValue or 0.0) for name, s in lp.slack.items() if (s.varValue or 0.0) > 0}
+    if lp.split:
+        for s in lp.slack.values():
+            s.upBound = float(s.varValue or 0.0) + 1e-7
+        rank = problem.pools["rank"]
+        order = problem.instruments["order"]
+        n = float(len(order))
+        lp.prob.setObjective(pulp.LpAffineExpression(
+            [(v, float(rank[p]) * (1.0 + (n - float(order[i])) / n)) for (i, _, p), v in lp.split.items()]
+        ))
+        if _run(lp, "highs") != "Optimal":
+            raise SolverError(f"{problem.name}: splitting the money between pools failed")
     split = {key: max(float(v.varValue or 0.0), 0.0) for key, v in lp.split.items()}
-    return Plan(levels=plan.levels, split=split)
+    return Plan(levels=levels.copy(), split=split), over
+
+
+def _fit_to_pools(problem: Problem, plan: Plan, over: dict[str, float]) -> Plan:
+    """Trim the last digits of a solver's levels where they overspend a pool (CBC reports about 8
+    significant digits: 900 entries × 16,000 € can come back some cents too dear). Takes the
+    overspending from the instruments with the least integrations per euro paid by that pool."""
+    inst = problem.instruments
+    coef = problem.objective_coefficients()
+    levels = plan.levels.copy()
+    for pool, excess in over.items():
+        if excess > 1.0:
+            raise SolverError(f"{problem.name}: the solver's plan overspends {pool} by {excess:,.2f} €")
+        paying = problem.costs[problem.costs["pools"].map(lambda ps: pool in ps)]
+        ranked = sorted(
+            ((float(coef[r.instrument]) / float(r.per_unit), int(inst.at[r.instrument, "order"]), r.instrument, float(r.per_unit))
+             for r in paying.itertuples() if r.per_unit > 0),
+        )
+        left = excess + 1e-4
+        for _, _, iid, per_unit in ranked:
+            room = float(levels[iid]) - float(inst.at[iid, "lower"])
+            if room <= 0:
+                continue
+            cut = min(room, left / per_unit)
+            levels[iid] -= cut
+            left -= cut * per_unit
+            if left <= 0:
+                break
+    return Plan(levels=levels, split=plan.split)
 
 
 def optimise(problem: Problem, solver: str = "highs", integer: bool = False, least_money: bool = False) -> Solution:
@@ -196,27 +232,18 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         if status != "Optimal":
             raise SolverError(f"{problem.name}: the least-money pass stopped with status {status!r}")
         plan = _read_plan(lp)
-    if lp.split:
-        fixed = build_lp(problem, fixed_levels=plan.levels.to_dict(), money_rows_only=True)
-        plan = _split_by_rank(fixed, solver, plan)
+    plan, over = pay(problem, plan.levels)
+    if any(v > 1e-3 for v in over.values()):
+        plan, over = pay(problem, _fit_to_pools(problem, plan, over).levels)
     value = integrations_of(problem, plan.levels)
     checks = check_plan(problem, plan, integer=integer)
     return Solution(problem, plan, "optimal", solver, integer, value, lp.rows, duals, reduced, checks, least_money)
 
 
 def evaluate(problem: Problem, levels: pd.Series, solver: str = "highs", kind: str = "evaluated") -> Solution:
-    """A given plan in the model: its money split over the pools (overspending allowed) and its checks."""
-    lp = build_lp(problem, margin=False, fixed_levels=levels.to_dict(), elastic={"budget": 1.0, "pool": 1.0},
-                  money_rows_only=True)
-    lp.prob.sense = pulp.LpMinimize
-    lp.prob.setObjective(pulp.LpAffineExpression([(s, 1.0) for s in lp.slack.values()]))
-    status = _run(lp, solver)
-    if status != "Optimal":
-        raise SolverError(f"{problem.name}: evaluating the plan failed ({status})")
-    plan = _read_plan(lp)
-    for s in lp.slack.values():
-        s.upBound = float(s.varValue or 0.0) + 1e-6
-    plan = _split_by_rank(lp, solver, plan)
+    """A given plan in the model: how the pools pay for it (overspending allowed and reported) and its checks."""
+    plan, _ = pay(problem, levels)
+    lp = build_lp(problem, fixed_levels=levels.to_dict())
     checks = check_plan(problem, plan)
     return Solution(problem, plan, kind, solver, False, integrations_of(problem, plan.levels), lp.rows,
                     None, None, checks)

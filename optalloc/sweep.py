@@ -100,7 +100,6 @@ def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float
     _run(lp, "highs")  # builds PuLP's highspy object, lp.prob.solverModel
     h = lp.prob.solverModel
     row = lp.constraint[BUDGET_ROW].index
-    margin = lp.rows[BUDGET_ROW].margin
     cols = np.array([lp.level[i].index for i in problem.instruments.index])
     sign = -1.0  # PuLP hands HiGHS the negated objective: undo it on the duals
     # the tie-broken costs pick the plan; the true costs give the marginal value (as in solve.optimise)
@@ -118,7 +117,7 @@ def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float
     values = np.full((len(budgets), len(cols)), np.nan)
     duals, status = [], []
     for k, b in enumerate(budgets):
-        h.changeRowBounds(row, -inf, float(b) - margin)
+        h.changeRowBounds(row, -inf, float(b))
         h.run()
         if h.getModelStatus() != ok:
             duals.append(math.nan)
@@ -162,11 +161,10 @@ def floor_seconds(problem: Problem, budgets: Sequence[float]) -> float:
     _run(lp, "highs")
     h = lp.prob.solverModel
     row = lp.constraint[BUDGET_ROW].index
-    margin = lp.rows[BUDGET_ROW].margin
     inf = highspy.kHighsInf
     start = time.perf_counter()
     for b in budgets:
-        h.changeRowBounds(row, -inf, float(b) - margin)
+        h.changeRowBounds(row, -inf, float(b))
         h.run()
     return time.perf_counter() - start
 

@@ -1,0 +1,278 @@
+"""Scenario overlays: what-if changes applied to a model, validated against the model they change.
+
+A scenario file (YAML) names what changes and by how much::
+
+    name: Budget cut 10 %
+    description: The new-business budget falls by a tenth.
+    budget:      {cut_share: 0.10}            # or cut_amount (€), allocation_cut_share, reserve_share, vbl_pool
+    pools:       {refugee_t2: {amount: 0}}    # amount (€), cut_share, planning_share
+    caps:        {fav_free_16e_16f: {max_share: 0.10}}
+    instruments: {fbw: {min: 1000}, fav: {drop: true}, egz: {rate_factor: 0.8, cost_factor: 1.1}}
+    coverage:    {u25_share: {min_share: 0.25}, refugees_reach: {min_count_factor: 2.0}}
+    priorities:  {single_parents: 0.5}
+    assumptions: {bounds: {min_share_of_official: 1.0}}
+
+Overlays compose: ``apply_scenarios(spec, [a, b])`` applies ``a`` then ``b``, each checked against the
+model as changed so far. A name the model lacks, or a change that leaves the model invalid, raises an
+:class:`~optalloc.errors.InputFileError` naming the scenario file and the field. Cuts are booked as
+reserved parts of the pool they cut, so the budget derivation shows them; amounts are computed to the cent.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from .budget import derive_budget, euros
+from .errors import InputFileError
+from .loading import Spec, check_references, parse, read_yaml
+from .schema import Model, Strict
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Euros = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
+Factor = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class BudgetChange(Strict):
+    cut_share: Share | None = None
+    cut_amount: Euros | None = None
+    allocation_cut_share: Share | None = None
+    reserve_share: Share | None = None
+    vbl_pool: Literal["merged", "separate"] | None = None
+
+
+class PoolChange(Strict):
+    amount: Euros | None = None
+    cut_share: Share | None = None
+    planning_share: Share | None = None
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> PoolChange:
+        if self.amount is not None and self.cut_share is not None:
+            raise ValueError("give 'amount' or 'cut_share', not both")
+        return self
+
+
+class CapChange(Strict):
+    max_share: Share | None = None
+    committed: Euros | None = None
+    base: Literal["egt_allocation", "spendable_funds", "new_business"] | None = None
+    categories: list[Literal["16e", "16f", "16h"]] | None = None
+
+
+class InstrumentChange(Strict):
+    fix: Euros | None = None
+    min: Euros | None = None
+    max: Euros | None = None
+    drop: bool = False
+    rate: dict[Literal["gross", "net"], Annotated[float, Field(ge=-1, le=1)]] | None = None
+    rate_factor: Factor | None = None
+    unit_cost: Annotated[float, Field(gt=0, le=1e10)] | None = None
+    cost_factor: Annotated[float, Field(gt=0, le=100)] | None = None
+    pools: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InstrumentChange:
+        if self.fix is not None and self.drop:
+            raise ValueError("give 'fix' or 'drop', not both")
+        if (self.fix is not None or self.drop) and (self.min is not None or self.max is not None):
+            raise ValueError("'fix'/'drop' set both bounds: leave out 'min' and 'max'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        if self.rate is not None and self.rate_factor is not None:
+            raise ValueError("give 'rate' or 'rate_factor', not both")
+        if self.unit_cost is not None and self.cost_factor is not None:
+            raise ValueError("give 'unit_cost' or 'cost_factor', not both")
+        return self
+
+
+class CoverageChange(Strict):
+    group: str | None = None
+    basis: Literal["entries", "money"] | None = None
+    min_share: Share | None = None
+    min_count: Euros | Literal["official"] | None = None
+    min_count_factor: Factor | None = None
+    drop: bool = False
+    source: str | None = None
+
+
+class BoundsChange(Strict):
+    min_share_of_official: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_share_of_official: Annotated[float, Field(ge=1, le=100)] | None = None
+
+
+class AssumptionsChange(Strict):
+    bounds: BoundsChange | None = None
+
+
+class Scenario(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    description: str = ""
+    source: str = ""
+    budget: BudgetChange | None = None
+    pools: dict[str, PoolChange] = {}
+    caps: dict[str, CapChange] = {}
+    instruments: dict[str, InstrumentChange] = {}
+    coverage: dict[str, CoverageChange] = {}
+    priorities: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
+    assumptions: AssumptionsChange | None = None
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    path = Path(path)
+    return parse(Scenario, read_yaml(path, "scenario file"), str(path))
+
+
+def apply_scenarios(spec: Spec, paths: list[Path | str] | tuple[Path | str, ...]) -> Spec:
+    for path in paths:
+        spec = apply_scenario(spec, load_scenario(path), str(path))
+    return spec
+
+
+def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> Spec:
+    """The model with ``scenario`` applied, validated again as a whole."""
+    raw = copy.deepcopy(spec.model.model_dump(mode="python", exclude_defaults=True))
+    where = f"(applied to {spec.path})"
+
+    def fail(field: str, value: object, allowed: str) -> None:
+        raise InputFileError(file, field, value, allowed)
+
+    def find(section: str, key: str, field: str) -> dict[str, Any]:
+        items = raw.get(section, [])
+        for item in items:
+            if item["id"] == key:
+                return item
+        ids = [i["id"] for i in items]
+        near = difflib.get_close_matches(key, ids, n=1)
+        hint = f"did you mean '{near[0]}'? " if near else ""
+        fail(field, key, f"no {section[:-1]} of that id in {spec.path}; {hint}known: {', '.join(ids[:20])}"
+             + (", ..." if len(ids) > 20 else ""))
+        raise AssertionError  # unreachable
+
+    figures = derive_budget(spec.model)
+    tag = scenario.name
+    b = scenario.budget
+    if b is not None:
+        egt = next(p for p in raw["pools"] if p.get("derived"))
+        reserved = egt.setdefault("reserved", {})
+        if b.cut_share is not None:
+            reserved[f"cut {b.cut_share:.1%} of the new-business budget ({tag})"] = float(
+                euros(figures.new_business * Decimal(str(b.cut_share))))
+        if b.cut_amount is not None:
+            reserved[f"cut of the new-business budget ({tag})"] = float(euros(b.cut_amount))
+        if b.allocation_cut_share is not None:
+            raw["budget"]["egt_allocation"] = float(
+                euros(figures.egt_allocation * (1 - Decimal(str(b.allocation_cut_share)))))
+        if b.reserve_share is not None:
+            raw["budget"]["reserve_share"] = b.reserve_share
+        if b.vbl_pool is not None:
+            raw["budget"]["vbl_pool"] = b.vbl_pool
+    for pid, change in scenario.pools.items():
+        pool = find("pools", pid, f"pools.{pid}")
+        if change.amount is not None or change.cut_share is not None:
+            if pool.get("derived"):
+                fail(f"pools.{pid}", pid, "the new-business pool is changed under 'budget' (cut_share, cut_amount)")
+            if change.amount is not None:
+                pool["amount"] = change.amount
+            else:
+                pool["amount"] = float(euros(Decimal(str(pool["amount"])) * (1 - Decimal(str(change.cut_share)))))
+            pool.pop("printed", None)
+            if pool.get("reserved") and sum(pool["reserved"].values()) > pool["amount"] * pool.get("planning_share", 1.0):
+                fail(f"pools.{pid}.amount", pool["amount"], "at least the pool's reserved parts "
+                     f"({sum(pool['reserved'].values()):,.2f} €)")
+        if change.planning_share is not None:
+            pool["planning_share"] = change.planning_share
+    for cid, change in scenario.caps.items():
+        cap = find("caps", cid, f"caps.{cid}")
+        cap.update(change.model_dump(exclude_none=True))
+    problem = None
+    for iid, change in scenario.instruments.items():
+        row = find("instruments", iid, f"instruments.{iid}")
+        at = f"instruments.{iid}"
+        if row["financing"] == "info":
+            fail(at, iid, "an information row has no entries or money to change")
+        if change.fix is not None:
+            row["bounds"] = {"min": change.fix, "max": change.fix}
+        elif change.drop:
+            row["bounds"] = {"min": 0.0, "max": 0.0}
+        elif change.min is not None or change.max is not None:
+            bounds = dict(row.get("bounds") or {})
+            if change.min is not None:
+                bounds["min"] = change.min
+            if change.max is not None:
+                bounds["max"] = change.max
+            row["bounds"] = bounds
+        if change.rate is not None:
+            row["rate"] = {**(row.get("rate") or {}), **change.rate}
+        if change.rate_factor is not None:
+            cls = spec.rates.classes[row["rate_class"]]
+            current = row.get("rate") or {}
+            row["rate"] = {b: max(-1.0, min(1.0, (current.get(b) if current.get(b) is not None else getattr(cls, b).value)
+                                            * change.rate_factor)) for b in ("gross", "net")}
+        if change.unit_cost is not None or change.cost_factor is not None:
+            if row["financing"] not in ("new", "shared"):
+                fail(at, row["financing"], "a cost can change only for rows bought with new money ('new' or 'shared')")
+            if change.unit_cost is not None:
+                row["unit_cost"] = change.unit_cost
+            else:
+                if problem is None:
+                    from .problem import build_problem
+
+                    problem = build_problem(spec)
+                row["unit_cost"] = float(problem.instruments.at[iid, "unit_cost"]) * change.cost_factor
+        if change.pools is not None:
+            row["pools"] = change.pools
+    for cid, change in scenario.coverage.items():
+        existing = [c for c in raw.get("coverage", []) if c["id"] == cid]
+        at = f"coverage.{cid}"
+        if change.drop:
+            if not existing:
+                find("coverage", cid, at)
+            raw["coverage"] = [c for c in raw["coverage"] if c["id"] != cid]
+            continue
+        item = existing[0] if existing else {"id": cid}
+        if not existing:
+            if change.group is None:
+                fail(at, cid, "a new coverage requirement needs 'group' (and min_share or min_count)")
+            raw.setdefault("coverage", []).append(item)
+        update = change.model_dump(exclude_none=True, exclude={"drop", "min_count_factor"})
+        if "min_share" in update:
+            item.pop("min_count", None)
+        if "min_count" in update:
+            item.pop("min_share", None)
+        item.update(update)
+        if change.min_count_factor is not None:
+            item.pop("min_share", None)
+            item["min_count"] = _official_reach(spec, item) * change.min_count_factor
+    if scenario.priorities:
+        raw["priorities"] = {**raw.get("priorities", {}), **scenario.priorities}
+    if scenario.assumptions and scenario.assumptions.bounds:
+        raw["assumptions"]["bounds"].update(scenario.assumptions.bounds.model_dump(exclude_none=True))
+
+    try:
+        model = parse(Model, raw, file)
+        new = dataclasses.replace(spec, model=model, scenarios=spec.scenarios + (scenario.name,), raw=raw)
+        check_references(new, file=file)
+    except InputFileError as exc:
+        raise InputFileError(file, exc.field, exc.value, f"{exc.allowed} {where}") from None
+    return new
+
+
+def _official_reach(spec: Spec, coverage: dict[str, Any]) -> float:
+    from .problem import build_problem
+
+    problem = build_problem(spec)
+    inst = problem.instruments
+    entries = inst["unit"] == "entries"
+    weight = inst["official"] * (inst["unit_cost"] if coverage.get("basis", "entries") == "money" else 1.0)
+    group = coverage.get("group")
+    if group not in problem.groups.columns:
+        raise InputFileError("<scenario>", f"coverage.{coverage['id']}.group", group,
+                             "one of: " + ", ".join(problem.groups.columns))
+    return float((problem.groups[group] * weight)[entries].sum())
