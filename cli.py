@@ -28,10 +28,14 @@ def _guarded(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except OptallocError as exc:
-            click.echo(f"optalloc: {exc}", err=True)
             diagnosis = getattr(exc, "diagnosis", None)
-            if diagnosis is not None:
-                click.echo(str(diagnosis), err=True)
+            if diagnosis is not None:  # an infeasible scenario is a result: say why, on stdout
+                from optalloc.views import diagnosis_view
+
+                click.echo(f"optalloc: {exc}")
+                click.echo(diagnosis_view(diagnosis))
+            else:
+                click.echo(f"optalloc: {exc}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collections.abc import Collection
+
 import pulp
 
 from .budget import new_business_pool
@@ -72,15 +74,17 @@ def build_lp(
     problem: Problem,
     integer: bool = False,
     fixed_levels: dict[str, float] | None = None,
-    elastic: dict[str, float] | None = None,
+    elastic: Collection[str] = (),
     money_rows_only: bool = False,
 ) -> LinearProgram:
     """Build the LP of a problem.
 
-    ``fixed_levels`` pins instruments to given levels (to evaluate a plan). ``elastic`` maps constraint
-    kinds (budget, pool, cap, coverage, places) to a price: each such row gets a slack variable
-    ``s_<row>`` that may relax it, collected in ``LinearProgram.slack`` for the caller to price.
-    ``money_rows_only`` leaves out caps, coverage and places: to find how pools pay for a fixed plan.
+    ``fixed_levels`` pins instruments to given levels (to evaluate a plan). ``elastic`` names constraint
+    kinds (budget, pool, cap, coverage, places) whose rows get a slack variable ``s_<row>`` that may
+    relax them, collected in ``LinearProgram.slack`` for the caller to price; ``entries_min`` and
+    ``entries_max`` turn the bounds of the instruments the optimiser may change into such rows
+    (``entries_min:<id>``, ``entries_max:<id>``). ``money_rows_only`` leaves out caps, coverage and
+    places: to find how pools pay for a fixed plan.
     """
     inst = problem.instruments
     prob = pulp.LpProblem("optalloc", pulp.LpMaximize)
@@ -94,7 +98,7 @@ def build_lp(
     def add(name: str, terms: list[tuple[pulp.LpVariable, float]], info: RowInfo) -> None:
         """Add a named row; with ``elastic`` pricing its kind, a slack variable may relax it."""
         terms = list(terms)
-        if elastic and info.kind in elastic and info.sense != "=":
+        if info.kind in elastic and info.sense != "=":
             s = prob.add_variable(f"s_{name.replace(':', '__')}", lowBound=0)
             slack[name] = s
             terms.append((s, -1.0 if info.sense == "<=" else 1.0))
@@ -109,7 +113,15 @@ def build_lp(
         if fixed_levels is not None and iid in fixed_levels:
             lo = hi = float(fixed_levels[iid])
         cat = pulp.LpInteger if (integer and r["unit"] == "entries" and int(r["lot"]) == 1) else pulp.LpContinuous
-        level[iid] = prob.add_variable(f"x_{iid}", lowBound=lo, upBound=hi, cat=cat)
+        soft_min = "entries_min" in elastic and lo < hi
+        soft_max = "entries_max" in elastic and lo < hi
+        level[iid] = prob.add_variable(f"x_{iid}", lowBound=0.0 if soft_min else lo, upBound=None if soft_max else hi,
+                                       cat=cat)
+        unit = "€" if r["unit"] == "euros" else "entries"
+        if soft_min:
+            add(f"entries_min:{iid}", [(level[iid], 1.0)], RowInfo("entries_min", unit, f"minimum of {iid}", iid, ">=", lo))
+        if soft_max:
+            add(f"entries_max:{iid}", [(level[iid], 1.0)], RowInfo("entries_max", unit, f"maximum of {iid}", iid, "<=", hi))
         if integer and int(r["lot"]) > 1:
             lot = int(r["lot"])
             lots[iid] = prob.add_variable(f"n_{iid}", lowBound=0, cat=pulp.LpInteger)

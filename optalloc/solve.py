@@ -160,7 +160,7 @@ def pay(problem: Problem, levels: pd.Series) -> tuple[Plan, dict[str, float]]:
     and more for an earlier row, so the unique optimum fills the earliest pools with the earliest rows'
     money. Returns the plan and the overspending per pool (euros, only where above zero).
     """
-    lp = build_lp(problem, fixed_levels=levels.to_dict(), elastic={"budget": 1.0, "pool": 1.0},
+    lp = build_lp(problem, fixed_levels=levels.to_dict(), elastic=("budget", "pool"),
                   money_rows_only=True)
     lp.prob.sense = pulp.LpMinimize
     lp.prob.setObjective(pulp.LpAffineExpression([(s, 1.0) for s in lp.slack.values()]))
@@ -215,7 +215,9 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
     lp = build_lp(problem, integer=integer)
     status = _run(lp, solver)
     if status == "Infeasible":
-        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
+        from .diagnose import diagnose
+
+        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement", diagnose(problem, integer))
     if status != "Optimal":
         raise SolverError(f"{problem.name}: the solver stopped with status {status!r}")
     optimum = float(pulp.value(lp.integrations) or 0.0)

@@ -359,3 +359,48 @@ def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 1
             Col("moves", "", align="<"),
         ], title="Cut order: as money falls from the top of the range, who shrinks first (fixed rows left out)")]
     return "\n".join(parts)
+
+
+# ----- infeasibility -----
+
+
+def diagnosis_view(d) -> str:
+    """What collides and the smallest changes that fix it, ranked."""
+    if d.integer_only:
+        return ("The continuous plan is feasible; only whole entries in lots do not fit. Solve without --integer, "
+                "or widen the bounds of the instruments bought in lots.")
+    out = []
+    if not d.conflict.empty:
+        out.append("These requirements collide (an irreducible set: drop any one of them and the rest can hold):")
+        rows = d.conflict[~d.conflict["kind"].isin(["entries_min", "entries_max", "fixed"])]
+        bounds = d.conflict[d.conflict["kind"].isin(["entries_min", "entries_max", "fixed"])]
+        for r in rows.itertuples():
+            value = money(r.value) + " €" if r.kind in ("budget", "pool", "cap") else count(r.value, 1)
+            sense = "at most" if r.bound == "upper" else "at least"
+            limit = "" if r.kind == "coverage" else f" ({sense} {value})"
+            out.append(f"  - {r.name}: {r.label}{limit}")
+        for kind, what in (("entries_min", "the minimum entries of"), ("entries_max", "the maximum entries of"),
+                           ("fixed", "the fixed levels of")):
+            part = bounds[bounds["kind"] == kind]
+            if part.empty:
+                continue
+            names = [f"{n.split(':', 1)[1]} {'≥' if kind != 'entries_max' else '≤'} {count(v, 1)}"
+                     for n, v in zip(part["name"], part["value"])]
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            out.append(f"  - {what} {len(names)} instrument{'s' if len(names) > 1 else ''}: {shown}")
+    if d.fixes.empty:
+        out.append("No relaxation of budget, minimums, maxima, coverage, caps or places makes it feasible.")
+        return "\n".join(out)
+    out.append("")
+    out.append("Smallest changes that make it feasible, each family on its own, ranked by relative size:")
+    for rank, fix in d.fixes.groupby("rank", sort=True):
+        family = fix["family"].iloc[0]
+        out.append(f"{rank}. {family} ({fix['fix_relative'].iloc[0]:.1%} of what it changes):")
+        for r in fix.head(12).itertuples():
+            out.append(f"     {r.constraint:<34} {r.change}")
+        if len(fix) > 12:
+            out.append(f"     … and {len(fix) - 12} smaller changes")
+    alone = [f for f, ok in d.alone.items() if not ok]
+    if alone:
+        out.append(f"Cannot make it feasible on their own: {', '.join(alone)}.")
+    return "\n".join(out)
