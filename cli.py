@@ -163,6 +163,38 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
         cut_order(result).to_csv(out / "cut_order.csv", float_format="%.10g")
         sweep_curve(result, off.integrations).savefig(out / "sweep.png", dpi=120)
         click.echo(f"wrote curve.csv, entries.csv, cut_order.csv and sweep.png to {out}")
+    infeasible = result.curve.index[result.curve["status"] != "optimal"]
+    if len(infeasible):
+        from optalloc.diagnose import diagnose
+        from optalloc.sweep import with_budget
+        from optalloc.views import diagnosis_view
+
+        level = float(infeasible.max())
+        click.echo(f"\n{len(infeasible)} of {len(result.curve)} budget levels are infeasible, up to {level:,.2f} €. "
+                   f"At that level:")
+        click.echo(diagnosis_view(diagnose(with_budget(problem, level))))
+        sys.exit(3)
+
+
+@main.command()
+@model_argument
+@click.option("-s", "--scenario", "scenarios", multiple=True, type=click.Path(path_type=Path),
+              help="Scenario overlay (YAML); repeat to apply several, in order.")
+@click.option("--basis", type=click.Choice(["gross", "net"]), default=None,
+              help="Count gross integration rates or net effects (default: the rates file's).")
+@rates_option
+@_guarded
+def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: Path | None) -> None:
+    """Why the optimal plan of MODEL is what it is: binding constraints with their shadow prices, every
+    instrument's reduced cost and the range of its rate over which the mix stays optimal, in words.
+    An infeasible scenario gets a diagnosis: what collides and the smallest changes that fix it."""
+    from optalloc.explain import explain as explain_plan
+    from optalloc.problem import build_problem
+    from optalloc.views import explanation_view
+
+    spec = _load(model, rates, scenarios)
+    problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
+    click.echo(explanation_view(explain_plan(problem)))
 
 
 def _sections(show: str) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pulp
 
@@ -116,11 +117,18 @@ def _read_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
 
 
 def _true_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
-    """Duals of the true objective: re-solve without the tie-break (the plan is already read).
+    """Duals of the true objective at the plan (the tie-broken objective picked the plan).
 
-    Where the tie-break chose between equally good plans, the true LP's duals are still unique, so
-    they are read from its own optimum; the plan keeps the tie-broken choice.
+    HiGHS: the true costs are set on the solved model and it is re-run from the optimal basis, so the
+    duals belong to the same vertex. CBC: the true LP is solved again; where the tie-break chose between
+    equally good plans, the true LP's duals are still unique.
     """
+    if solver == "highs":
+        h = highs_with_true_costs(lp)
+        sol = h.getSolution()
+        duals = pd.Series({name: -float(sol.row_dual[c.index]) for name, c in lp.constraint.items()}, dtype=float)
+        reduced = pd.Series({iid: -float(sol.col_dual[v.index]) for iid, v in lp.level.items()}, dtype=float)
+        return duals, reduced
     lp.prob.setObjective(lp.integrations)
     status = _run(lp, solver)
     if status != "Optimal":
@@ -128,6 +136,20 @@ def _true_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
     duals = _read_duals(lp, solver)
     lp.prob.setObjective(tie_broken_objective(lp.problem, lp.level))
     return duals
+
+
+def highs_with_true_costs(lp: LinearProgram):
+    """PuLP's highspy object of a solved LP, re-run warm with the true objective (negated: HiGHS
+    minimises what PuLP hands it). Its solution, duals and ranging are those of the true objective."""
+    h = lp.prob.solverModel
+    n = h.getNumCol()
+    costs = np.zeros(n)
+    coef = lp.problem.objective_coefficients()
+    for iid, v in lp.level.items():
+        costs[v.index] = -float(coef[iid])
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
+    h.run()
+    return h
 
 
 def _read_plan(lp: LinearProgram) -> Plan:

@@ -404,3 +404,48 @@ def diagnosis_view(d) -> str:
     if alone:
         out.append(f"Cannot make it feasible on their own: {', '.join(alone)}.")
     return "\n".join(out)
+
+
+# ----- explanations -----
+
+
+def _range(low: float, high: float) -> str:
+    lo = "−∞" if math.isinf(low) else f"{low:.3f}"
+    hi = "∞" if math.isinf(high) else f"{high:.3f}"
+    return f"{lo} … {hi}"
+
+
+def explanation_view(e) -> str:
+    sol = e.solution
+    parts = [plan_header(sol), "",
+             f"Expected integrations of the optimal plan: {number(sol.integrations, 1)}", ""]
+    c = e.constraints
+    if c.empty:
+        parts.append("No constraint binds: every instrument sits at a bound of its own.")
+    else:
+        parts.append(render(c, [
+            Col(None, "binding constraint", align="<"),
+            Col("value", "worth", lambda v: f"{v:+.3f}"),
+            Col("unit", "", align="<"),
+            Col("meaning", "meaning", align="<"),
+        ], title="What the binding constraints are worth (expected integrations per unit more of the limit; "
+                 "for coverage: what the requirement costs)"))
+    parts.append("")
+    t = e.instruments.copy()
+    t["range"] = [_range(lo, hi) for lo, hi in zip(t["rate_low"], t["rate_high"])]
+    parts.append(render(t, [
+        Col(None, "instrument", align="<"),
+        Col("at", "sits", align="<"),
+        Col("level", "entries", lambda v: count(v, 1)),
+        Col("rate", "rate", lambda v: number(v, 3)),
+        Col("range", "rate range, mix stays optimal", align="<"),
+        Col("unit_cost", "€/entry", money),
+        Col("break_even_cost", "break-even €/entry", money),
+        Col("reduced_cost", "reduced cost", lambda v: f"{v:+.4f}"),
+    ], title="Instruments the optimiser may change (fixed rows left out); ranges hold while only that figure changes"))
+    parts.append("")
+    parts.append("In words:")
+    order = {"min": 0, "between": 1, "max": 2}
+    for iid in sorted(t.index, key=lambda i: (order[t.at[i, "at"]], i)):
+        parts.append(f"- {t.at[iid, 'meaning']}")
+    return "\n".join(parts)

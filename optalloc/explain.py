@@ -1,0 +1,184 @@
+"""Why the optimal plan is what it is: binding constraints, reduced costs and sensitivity ranges, in words.
+
+``explain(problem)`` solves the plan and returns an :class:`Explanation` of tables:
+
+- ``constraints`` — every binding rule with its shadow price (expected integrations per additional
+  1,000 € for money rows, per entry for coverage counts, per percentage point for coverage shares,
+  per place for places), the instruments at the margin, and a sentence;
+- ``instruments`` — each instrument the optimiser may change: where it sits (at its minimum, at its
+  maximum, or taking the remaining money), its reduced cost, the range of its rate over which the plan's
+  mix stays optimal (HiGHS cost ranging on the true objective), for instruments at a bound the unit
+  cost at which that would change, and a sentence such as "FbW would receive more money if its rate
+  rose above 0.491 (now 0.312)".
+
+Shadow prices are d(integrations)/d(right-hand side) of the true objective at the plan's basis; ranges
+hold while one figure changes and all others stay.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InfeasibleError
+from .lp import LinearProgram, build_lp
+from .problem import Problem
+from .solve import Solution, _run, highs_with_true_costs, optimise
+
+TOL = 1e-9
+INF = 1e20
+
+
+@dataclass(frozen=True)
+class Explanation:
+    solution: Solution
+    constraints: pd.DataFrame
+    instruments: pd.DataFrame
+
+
+def explain(problem: Problem) -> Explanation:
+    """Explain the optimal (continuous) plan of ``problem``; raises InfeasibleError with a diagnosis."""
+    solution = optimise(problem)  # raises InfeasibleError with a diagnosis
+    lp = build_lp(problem)
+    status = _run(lp, "highs")
+    if status != "Optimal":
+        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
+    h = highs_with_true_costs(lp)
+    ranging = h.getRanging()
+    if isinstance(ranging, tuple):
+        ranging = ranging[1]
+    return Explanation(solution, _constraints(problem, lp, solution), _instruments(problem, lp, solution, ranging))
+
+
+def _basic(problem: Problem, solution: Solution) -> list[str]:
+    inst = problem.instruments
+    levels = solution.plan.levels
+    return [i for i in inst.index if not inst.at[i, "fixed"]
+            and levels[i] > inst.at[i, "lower"] + 1e-6 and levels[i] < inst.at[i, "upper"] - 1e-6]
+
+
+def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.DataFrame:
+    inst = problem.instruments
+    duals = solution.duals
+    checks = solution.checks.set_index("name")
+    marginal = _basic(problem, solution)
+    entries_total = float(solution.plan.levels[inst["unit"] == "entries"].sum())
+    rows = []
+    for name, info in lp.rows.items():
+        if info.kind in ("split", "lot") or name not in checks.index:
+            continue
+        price = float(duals.get(name, 0.0)) if duals is not None else math.nan
+        if abs(price) < 1e-12 or not checks.at[name, "binding"]:
+            continue
+        per_1000 = price * 1000 if info.unit == "€" else math.nan
+        if info.kind in ("budget", "pool"):
+            paid = [i for i in marginal if any(info.ref in ps for ps in problem.costs.loc[problem.costs["instrument"] == i, "pools"])]
+            where = f"; the money would go to {', '.join(paid)}" if paid else ""
+            text = (f"Each additional 1,000 € for {info.label} would add {per_1000:.3f} expected integrations{where}.")
+            unit = "per 1,000 €"
+            value = per_1000
+        elif info.kind == "cap":
+            text = f"The cap {info.label} binds: raising it by 1,000 € would add {per_1000:.3f} integrations."
+            unit, value = "per 1,000 €", per_1000
+        elif info.kind == "coverage":
+            cov = next(c for c in problem.coverage if c.id == info.ref)
+            if cov.min_share is not None:
+                total = entries_total if cov.basis == "entries" else float(
+                    (solution.plan.levels * inst["unit_cost"])[inst["unit"] == "entries"].sum())
+                value = -price * total / 100
+                text = (f"Requiring {cov.group} to have at least {cov.min_share:.1%} of all {cov.basis} costs "
+                        f"{value:.2f} expected integrations per percentage point; lowering it by one point would "
+                        f"gain them.")
+                unit = "per point of share"
+            else:
+                value = -price
+                text = (f"Requiring at least {cov.min_count:,.0f} {cov.basis} for {cov.group} costs {value:.3f} "
+                        f"expected integrations per required {'entry' if cov.basis == 'entries' else '€'}.")
+                unit = "per entry" if cov.basis == "entries" else "per €"
+        elif info.kind == "places":
+            text = f"Each additional place for {info.ref} would add {price:.3f} expected integrations."
+            unit, value = "per place", price
+        else:
+            text, unit, value = "", "", price
+        rows.append({"name": name, "kind": info.kind, "label": info.label, "shadow_price": price,
+                     "value": value, "unit": unit, "meaning": text})
+    out = pd.DataFrame(rows, columns=["name", "kind", "label", "shadow_price", "value", "unit", "meaning"])
+    return out.set_index("name")
+
+
+def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, ranging) -> pd.DataFrame:
+    inst = problem.instruments
+    levels = solution.plan.levels
+    reduced = solution.reduced_costs
+    duals = solution.duals
+    cost_dn = np.asarray(ranging.col_cost_dn.value_)
+    cost_up = np.asarray(ranging.col_cost_up.value_)
+    single_pool = _single_pool_rows(problem, lp)
+    rows = []
+    for iid, r in inst.iterrows():
+        if r["fixed"] or r["unit"] != "entries":
+            continue
+        col = lp.level[iid].index
+        weight = float(r["weight"])
+        # HiGHS minimises −c: its cost range [dn, up] is the range [−up, −dn] of the coefficient c
+        c_low, c_high = -float(cost_up[col]), -float(cost_dn[col])
+        rate_low = c_low / weight if abs(c_low) < INF else -math.inf
+        rate_high = c_high / weight if abs(c_high) < INF else math.inf
+        x, lo, hi = float(levels[iid]), float(r["lower"]), float(r["upper"])
+        rc = float(reduced[iid]) if reduced is not None else math.nan
+        at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else "between"
+        cost = float(r["unit_cost"])
+        break_even = math.nan
+        pool_row = single_pool.get(iid)
+        if at != "between" and pool_row is not None and duals is not None:
+            y = float(duals[pool_row])
+            if y > TOL:
+                break_even = cost + rc / y
+        rows.append({
+            "id": iid, "instrument": r["name"], "at": at, "level": x, "lower": lo, "upper": hi,
+            "rate": float(r["rate"]), "rate_low": rate_low, "rate_high": rate_high,
+            "unit_cost": cost, "break_even_cost": break_even, "reduced_cost": rc,
+            "meaning": _words(iid, at, x, lo, hi, float(r["rate"]), rate_low, rate_high, cost, break_even, rc),
+        })
+    cols = ["id", "instrument", "at", "level", "lower", "upper", "rate", "rate_low", "rate_high", "unit_cost",
+            "break_even_cost", "reduced_cost", "meaning"]
+    return pd.DataFrame(rows, columns=cols).set_index("id")
+
+
+def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:
+    """Instruments whose whole cost sits in one money row (and in no binding cap): their pool row."""
+    out = {}
+    for iid, comps in problem.costs.groupby("instrument"):
+        if len(comps) != 1 or len(comps["pools"].iloc[0]) != 1:
+            continue
+        pool = comps["pools"].iloc[0][0]
+        name = "budget:new_business" if not problem.pools.at[pool, "earmarked"] else f"pool:{pool}"
+        if name in lp.rows:
+            out[str(iid)] = name
+    return out
+
+
+def _words(iid, at, x, lo, hi, rate, rate_low, rate_high, cost, break_even, rc) -> str:
+    cost_text = ""
+    if at == "min":
+        if not math.isnan(break_even):
+            cost_text = f" or its cost per entry fell below {break_even:,.2f} € (now {cost:,.2f} €)"
+        if math.isinf(rate_high):
+            return f"{iid} is held at its minimum ({lo:,.1f}) whatever its rate."
+        return (f"{iid} is held at its minimum ({lo:,.1f} entries): it would receive more money if its rate "
+                f"rose above {rate_high:.3f} (now {rate:.3f}){cost_text}.")
+    if at == "max":
+        if not math.isnan(break_even):
+            cost_text = f" and its cost per entry stays below {break_even:,.2f} € (now {cost:,.2f} €)"
+        if math.isinf(rate_low):
+            return f"{iid} is at its maximum ({hi:,.1f} entries); each entry more would add {rc:.3f} integrations."
+        return (f"{iid} is at its maximum ({hi:,.1f} entries) while its rate stays above {rate_low:.3f} (now "
+                f"{rate:.3f}){cost_text}; each entry more would add {rc:.3f} integrations.")
+    low = f"{rate_low:.3f}" if not math.isinf(rate_low) else "−∞"
+    high = f"{rate_high:.3f}" if not math.isinf(rate_high) else "∞"
+    return (f"{iid} takes the remaining money ({x:,.1f} entries, between {lo:,.1f} and {hi:,.1f}); the mix stays "
+            f"optimal while its rate stays between {low} and {high} (now {rate:.3f}).")
+
