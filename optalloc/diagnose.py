@@ -142,9 +142,6 @@ def _relax(problem: Problem, families: tuple[str, ...]) -> list[dict] | None:
             needed = {n: float(s.varValue or 0.0) for n, s in lp.slack.items() if (s.varValue or 0.0) > 1e-6}
     levels = {i: float(v.varValue or 0.0) for i, v in lp.level.items()}
     changes = [_describe(problem, lp, n, v, levels) for n, v in needed.items()]
-    total = sum(c["size"] for c in changes)
-    # leave out solver dust: changes below a cent, a hundredth of an entry or a millionth of the fix
-    changes = [c for c in changes if c["size"] >= max(0.01, 1e-6 * total) and abs(c["change_value"]) >= 0.01]
     return changes or None
 
 

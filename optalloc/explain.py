@@ -116,6 +116,8 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
     duals = solution.duals
     cost_dn = np.asarray(ranging.col_cost_dn.value_)
     cost_up = np.asarray(ranging.col_cost_up.value_)
+    rhs_dn = np.asarray(ranging.row_bound_dn.value_)
+    rhs_up = np.asarray(ranging.row_bound_up.value_)
     single_pool = _single_pool_rows(problem, lp)
     rows = []
     for iid, r in inst.iterrows():
@@ -131,21 +133,41 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
         rc = float(reduced[iid]) if reduced is not None else math.nan
         at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else "between"
         cost = float(r["unit_cost"])
-        break_even = math.nan
+        cost_low = cost_high = math.nan
         pool_row = single_pool.get(iid)
         if at != "between" and pool_row is not None and duals is not None:
-            y = float(duals[pool_row])
-            if y > TOL:
-                break_even = cost + rc / y
+            cost_low, cost_high = _cost_range(cost, x, rc, float(duals[pool_row]), lp, pool_row, rhs_dn, rhs_up, at)
         rows.append({
             "id": iid, "instrument": r["name"], "at": at, "level": x, "lower": lo, "upper": hi,
             "rate": float(r["rate"]), "rate_low": rate_low, "rate_high": rate_high,
-            "unit_cost": cost, "break_even_cost": break_even, "reduced_cost": rc,
-            "meaning": _words(iid, at, x, lo, hi, float(r["rate"]), rate_low, rate_high, cost, break_even, rc),
+            "unit_cost": cost, "cost_low": cost_low, "cost_high": cost_high, "reduced_cost": rc,
+            "meaning": _words(iid, at, x, lo, hi, float(r["rate"]), rate_low, rate_high, cost, cost_low, cost_high, rc),
         })
     cols = ["id", "instrument", "at", "level", "lower", "upper", "rate", "rate_low", "rate_high", "unit_cost",
-            "break_even_cost", "reduced_cost", "meaning"]
+            "cost_low", "cost_high", "reduced_cost", "meaning"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
+
+
+def _cost_range(cost, x, rc, y, lp, pool_row, rhs_dn, rhs_up, at) -> tuple[float, float]:
+    """Unit costs over which the mix stays optimal, for an instrument held at a bound.
+
+    Its cost is its coefficient in one money row. A change Δ acts like moving that row's limit by −Δ·x
+    (primal side: HiGHS row ranging says how far the limit may move), and changes the reduced cost by
+    −y·Δ (dual side: at its minimum it must stay ≤ 0, at its maximum ≥ 0)."""
+    low, high = -math.inf, math.inf
+    row = lp.constraint[pool_row].index
+    rhs = lp.rows[pool_row].rhs
+    if x > TOL:
+        if rhs_up[row] < INF:
+            low = max(low, (rhs - rhs_up[row]) / x)
+        if rhs_dn[row] > -INF:
+            high = min(high, (rhs - rhs_dn[row]) / x)
+    if y > TOL:
+        if at == "min":
+            low = max(low, rc / y)
+        else:
+            high = min(high, rc / y)
+    return max(cost + low, 0.0), cost + high
 
 
 def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:
@@ -161,24 +183,22 @@ def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:
     return out
 
 
-def _words(iid, at, x, lo, hi, rate, rate_low, rate_high, cost, break_even, rc) -> str:
-    cost_text = ""
+def _words(iid, at, x, lo, hi, rate, rate_low, rate_high, cost, cost_low, cost_high, rc) -> str:
+    costs = ""
+    if not math.isnan(cost_low):
+        top = "∞" if math.isinf(cost_high) else f"{cost_high:,.2f} €"
+        costs = f"; the mix holds while its cost per entry stays between {cost_low:,.2f} € and {top} (now {cost:,.2f} €)"
     if at == "min":
-        if not math.isnan(break_even):
-            cost_text = f" or its cost per entry fell below {break_even:,.2f} € (now {cost:,.2f} €)"
         if math.isinf(rate_high):
-            return f"{iid} is held at its minimum ({lo:,.1f}) whatever its rate."
+            return f"{iid} is held at its minimum ({lo:,.1f} entries) whatever its rate{costs}."
         return (f"{iid} is held at its minimum ({lo:,.1f} entries): it would receive more money if its rate "
-                f"rose above {rate_high:.3f} (now {rate:.3f}){cost_text}.")
+                f"rose above {rate_high:.3f} (now {rate:.3f}){costs}.")
     if at == "max":
-        if not math.isnan(break_even):
-            cost_text = f" and its cost per entry stays below {break_even:,.2f} € (now {cost:,.2f} €)"
         if math.isinf(rate_low):
-            return f"{iid} is at its maximum ({hi:,.1f} entries); each entry more would add {rc:.3f} integrations."
+            return f"{iid} is at its maximum ({hi:,.1f} entries); each entry more would add {rc:.3f} integrations{costs}."
         return (f"{iid} is at its maximum ({hi:,.1f} entries) while its rate stays above {rate_low:.3f} (now "
-                f"{rate:.3f}){cost_text}; each entry more would add {rc:.3f} integrations.")
+                f"{rate:.3f}); each entry more would add {rc:.3f} integrations{costs}.")
     low = f"{rate_low:.3f}" if not math.isinf(rate_low) else "−∞"
     high = f"{rate_high:.3f}" if not math.isinf(rate_high) else "∞"
     return (f"{iid} takes the remaining money ({x:,.1f} entries, between {lo:,.1f} and {hi:,.1f}); the mix stays "
             f"optimal while its rate stays between {low} and {high} (now {rate:.3f}).")
-

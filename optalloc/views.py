@@ -396,10 +396,13 @@ def diagnosis_view(d) -> str:
     for rank, fix in d.fixes.groupby("rank", sort=True):
         family = fix["family"].iloc[0]
         out.append(f"{rank}. {family} ({fix['fix_relative'].iloc[0]:.1%} of what it changes):")
-        for r in fix.head(12).itertuples():
+        # solver dust (below a euro's worth or a hundredth of an entry) is counted, not listed
+        shown = fix[(fix["size"] >= 1.0) & (fix["change_value"].abs() >= 0.01)]
+        for r in shown.head(12).itertuples():
             out.append(f"     {r.constraint:<34} {r.change}")
-        if len(fix) > 12:
-            out.append(f"     … and {len(fix) - 12} smaller changes")
+        hidden = len(fix) - min(len(shown), 12)
+        if hidden:
+            out.append(f"     … and {hidden} smaller change{'s' if hidden > 1 else ''}")
     alone = [f for f, ok in d.alone.items() if not ok]
     if alone:
         out.append(f"Cannot make it feasible on their own: {', '.join(alone)}.")
@@ -433,6 +436,8 @@ def explanation_view(e) -> str:
     parts.append("")
     t = e.instruments.copy()
     t["range"] = [_range(lo, hi) for lo, hi in zip(t["rate_low"], t["rate_high"])]
+    t["cost_range"] = ["" if math.isnan(lo) else f"{money(lo)} … {'∞' if math.isinf(hi) else money(hi)}"
+                       for lo, hi in zip(t["cost_low"], t["cost_high"])]
     parts.append(render(t, [
         Col(None, "instrument", align="<"),
         Col("at", "sits", align="<"),
@@ -440,7 +445,7 @@ def explanation_view(e) -> str:
         Col("rate", "rate", lambda v: number(v, 3)),
         Col("range", "rate range, mix stays optimal", align="<"),
         Col("unit_cost", "€/entry", money),
-        Col("break_even_cost", "break-even €/entry", money),
+        Col("cost_range", "€/entry range, mix stays optimal", align="<"),
         Col("reduced_cost", "reduced cost", lambda v: f"{v:+.4f}"),
     ], title="Instruments the optimiser may change (fixed rows left out); ranges hold while only that figure changes"))
     parts.append("")
