@@ -161,7 +161,12 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
         result.curve.to_csv(out / "curve.csv", float_format="%.10g")
         result.entries.to_csv(out / "entries.csv", float_format="%.10g")
         cut_order(result).to_csv(out / "cut_order.csv", float_format="%.10g")
-        sweep_curve(result, off.integrations).savefig(out / "sweep.png", dpi=120)
+        from optalloc.plan import money_cents
+
+        cents = money_cents(problem, off.plan)
+        egt = problem.pools.index[~problem.pools["earmarked"]][0]
+        spent = cents.loc[cents["pool"] == egt, "cents"].sum() / 100
+        sweep_curve(result, (spent, off.integrations)).savefig(out / "sweep.png", dpi=120)
         click.echo(f"wrote curve.csv, entries.csv, cut_order.csv and sweep.png to {out}")
     infeasible = result.curve.index[result.curve["status"] != "optimal"]
     if len(infeasible):

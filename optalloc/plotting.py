@@ -18,22 +18,23 @@ from matplotlib.figure import Figure  # noqa: E402
 from .sweep import Sweep  # noqa: E402
 
 
-def sweep_curve(sweep: Sweep, official_integrations: float | None = None, title: str = "") -> Figure:
-    """Expected integrations over the new-business budget, the marginal value of money beneath it,
-    and the official plan marked at the model's budget."""
+def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title: str = "") -> Figure:
+    """Expected integrations over the new-business budget, the marginal value of money beneath it, and
+    the official plan marked at ``official`` = (new-business money it uses, its expected integrations)."""
     curve = sweep.curve[sweep.curve["status"] == "optimal"]
     millions = curve.index / 1e6
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, height_ratios=[3, 2])
     top.plot(millions, curve["integrations"], color="tab:blue", label="optimal plan")
     base = sweep.base_budget / 1e6
     top.axvline(base, color="grey", linestyle=":", linewidth=1)
-    if official_integrations is not None:
-        top.scatter([base], [official_integrations], color="tab:red", zorder=3,
-                    label=f"official plan ({official_integrations:,.0f})")
+    if official is not None:
+        spent, value = official
+        top.scatter([spent / 1e6], [value], color="tab:red", zorder=3,
+                    label=f"official plan: {value:,.0f} with {spent / 1e6:,.2f} M€ of new business")
     at_base = curve["integrations"].iloc[(curve.index.to_series() - sweep.base_budget).abs().argmin()]
-    top.scatter([base], [at_base], color="tab:blue", zorder=3, label=f"optimal at the model's budget ({at_base:,.0f})")
+    top.scatter([base], [at_base], color="tab:blue", zorder=3, label=f"optimal plan at the model's budget: {at_base:,.0f}")
     top.set_ylabel("expected integrations")
-    top.legend(loc="lower right")
+    top.legend(loc="upper left")
     top.grid(alpha=0.3)
     top.set_title(title or f"{sweep.problem.name}: integrations by new-business budget ({sweep.problem.basis} rates)")
     bottom.step(millions, curve["per_1000_eur"], where="mid", color="tab:green")

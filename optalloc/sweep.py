@@ -102,14 +102,12 @@ def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float
     row = lp.constraint[BUDGET_ROW].index
     cols = np.array([lp.level[i].index for i in problem.instruments.index])
     sign = -1.0  # PuLP hands HiGHS the negated objective: undo it on the duals
-    # the tie-broken costs pick the plan; the true costs give the marginal value (as in solve.optimise)
-    n = h.getNumCol()
-    tie_costs = np.asarray(h.getLp().col_cost_, dtype=float)
-    true_costs = np.zeros(n)
+    # the tie-broken costs pick the plan; the true costs give the marginal value: y = B^-T c_B at the
+    # plan's basis, one triangular solve (the same duals solve.optimise reads after a warm re-run)
+    true_costs = np.zeros(h.getNumCol())
     coef = problem.objective_coefficients()
     for iid, col in zip(problem.instruments.index, cols):
         true_costs[col] = -float(coef[iid])
-    all_cols = np.arange(n, dtype=np.int32)
     import highspy
 
     ok = highspy.HighsModelStatus.kOptimal
@@ -124,10 +122,9 @@ def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float
             status.append(_status_name(h.getModelStatus()))
             continue
         values[k] = np.asarray(h.getSolution().col_value)[cols]
-        h.changeColsCost(n, all_cols, true_costs)
-        h.run()
-        duals.append(sign * h.getSolution().row_dual[row])
-        h.changeColsCost(n, all_cols, tie_costs)
+        basic = np.asarray(h.getBasicVariables()[1])
+        c_basic = np.where(basic >= 0, true_costs[np.maximum(basic, 0)], 0.0)
+        duals.append(sign * h.getBasisTransposeSolve(c_basic)[1][row])
         status.append("optimal")
     return values, duals, status
 

@@ -1,0 +1,72 @@
+"""Benchmark of budget sweeps on the Duisburg 2016 model: fast path, naive loop and the solver's floor.
+
+    python benchmarks/sweep.py [--points 1000] [--repeat 3] [--model models/duisburg-2016.yaml]
+
+Measured in one run, over the same budget levels (70 % to 110 % of the new-business budget):
+
+- naive loop: build a fresh PuLP model and solve it at every level (``sweep_budget(method="rebuild")``);
+- fast path: build once, change the budget row's bound on PuLP's highspy object, re-solve warm and read
+  the plan and the true shadow price back (``sweep_budget(method="fast")``, what ``optalloc sweep`` runs);
+- solver floor: the same warm re-solves with nothing read back (``floor_seconds``).
+
+Prints levels per second and the ratios; the fast path's results are compared with the naive loop's.
+The fast path and the floor take the best of ``--repeat`` runs; the naive loop runs once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from optalloc.loading import load_model
+from optalloc.problem import build_problem
+from optalloc.sweep import budget_levels, floor_seconds, sweep_budget
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "duisburg-2016.yaml")
+    args = parser.parse_args()
+
+    problem = build_problem(load_model(args.model))
+    levels = budget_levels("70%:110%", args.points, float(problem.pools.at["egt", "available"]))
+    sweep_budget(problem, levels[:5])  # warm up imports and the solver
+
+    fast_times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        fast = sweep_budget(problem, levels, method="fast")
+        fast_times.append(time.perf_counter() - start)
+    floor = min(floor_seconds(problem, levels) for _ in range(args.repeat))
+    start = time.perf_counter()
+    naive = sweep_budget(problem, levels, method="rebuild")
+    naive_time = time.perf_counter() - start
+    fast_time = min(fast_times)
+
+    entries_diff = float(np.nanmax(np.abs(fast.entries.to_numpy() - naive.entries.to_numpy())))
+    value_diff = float(np.nanmax(np.abs(fast.curve["integrations"] - naive.curve["integrations"])))
+    dual_diff = float(np.nanmax(np.abs(fast.curve["per_1000_eur"] - naive.curve["per_1000_eur"])))
+
+    print(f"budget sweep benchmark — {problem.name}, {len(problem.instruments)} instruments, "
+          f"{args.points} budget levels; Python {platform.python_version()} on {platform.machine()}")
+    print(f"{'method':<40} {'seconds':>9} {'levels/s':>10}")
+    for name, secs in (("naive loop (rebuild PuLP model each level)", naive_time),
+                       ("fast path (build once, warm re-solve)", fast_time),
+                       ("solver floor (warm re-solve, nothing read)", floor)):
+        print(f"{name:<40} {secs:>9.3f} {args.points / secs:>10,.0f}")
+    print(f"fast path vs naive loop: {naive_time / fast_time:.1f}× faster (target: at least 20×)")
+    print(f"fast path vs solver floor: {fast_time / floor:.2f}× the floor (target: within 3×)")
+    print(f"fast path vs naive results: max |Δ entries| {entries_diff:.2e}, max |Δ integrations| {value_diff:.2e}, "
+          f"max |Δ per 1,000 €| {dual_diff:.2e}")
+
+
+if __name__ == "__main__":
+    main()
