@@ -16,8 +16,9 @@ class OptallocError(Exception):
 class InputFileError(OptallocError):
     """A model, rates or scenario file that cannot be used: unreadable, malformed or inconsistent.
 
-    ``file`` is the path as given, ``field`` the path inside the file (``instruments[3].new_funds``),
-    ``value`` the offending value and ``allowed`` what would be accepted.
+    ``file`` is the path as given, ``field`` the path inside the file (``instruments[3].new_funds``) or a
+    line and column, ``value`` the offending value (:data:`NOT_SHOWN` when ``allowed`` names it already, as
+    for a rule between several fields) and ``allowed`` what would be accepted.
     """
 
     def __init__(self, file: str, field: str, value: object, allowed: str):
@@ -29,7 +30,8 @@ class InputFileError(OptallocError):
 
     def one_line(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else str(self.file)
-        return f"{where}: {_short(self.value)} — {self.allowed}"
+        what = "" if self.value is _NOT_SHOWN else f": {_short(self.value)}"
+        return " ".join(f"{where}{what} — {self.allowed}".split())
 
 
 class ReconciliationError(OptallocError):
@@ -53,9 +55,20 @@ class SolverError(OptallocError):
 
 
 def _short(value: object, limit: int = 60) -> str:
+    """The value as the YAML file spells it (true, null, {key: ...}), cut to ``limit`` characters."""
     if value is _MISSING:
         return "missing"
-    text = repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null (empty)"
+    if isinstance(value, dict):
+        inner = (("..." if isinstance(v, (dict, list)) else _short(v, 20)) for v in value.values())
+        text = "{" + ", ".join(f"{k}: {v}" for k, v in zip(value, inner)) + "}"
+        if len(text) > limit:
+            text = "{" + ", ".join(f"{k}: ..." for k in list(value)[:3]) + (", ...}" if len(value) > 3 else "}")
+    else:
+        text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -64,5 +77,12 @@ class _Missing:
         return "(missing)"
 
 
+class _NotShown:
+    def __repr__(self) -> str:
+        return "(not shown)"
+
+
 _MISSING = _Missing()
 MISSING: object = _MISSING
+_NOT_SHOWN = _NotShown()
+NOT_SHOWN: object = _NOT_SHOWN

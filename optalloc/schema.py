@@ -20,19 +20,32 @@ MAX_COUNT = 10_000_000
 _GERMAN_NUMBER = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$|^-?\d+,\d+$")
 
 
-def _german_hint(text: str) -> str | None:
+def _text_hint(text: str) -> str | None:
+    """What to write instead of a number given as text: German format, or an exponent YAML does not read."""
     stripped = text.strip().replace("€", "").strip()
     if _GERMAN_NUMBER.match(stripped):
         plain = stripped.replace(".", "").replace(",", ".")
         return f"a plain number such as {plain} (German number format is not read)"
-    return None
+    try:
+        number = float(stripped)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    if "e" in stripped.lower():
+        mantissa, exponent = stripped.lower().split("e")
+        mantissa += "" if "." in mantissa else ".0"
+        sign = exponent[0] if exponent[:1] in ("+", "-") else "+"
+        return (f"a number; YAML reads {stripped} as text: write {mantissa}e{sign}{exponent.lstrip('+-')} "
+                f"(a dot and a signed exponent) or {number:.15g}")
+    return f"a number, not text: write {number:.15g} without quotes"
 
 
 def _number(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("a number, not true/false")
     if isinstance(value, str):
-        raise ValueError(_german_hint(value) or "a number")
+        raise ValueError(_text_hint(value) or "a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("a finite number (not NaN or infinity)")
     return value
@@ -42,17 +55,27 @@ def _count(value: object) -> object:
     value = _number(value)
     if isinstance(value, float):
         if not value.is_integer():
-            raise ValueError("a whole number of entries")
+            raise ValueError("a whole number")
         return int(value)
     return value
 
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+LINE_PATTERN = r"^[IVX]+\.[a-z0-9_]+$"
+PURPOSE_PATTERN = r"^[IVX]+$"
+PATTERN_WORDS = {
+    ID_PATTERN: "an id of lower-case letters, digits and '_', starting with a letter (such as 'agh_mae')",
+    LINE_PATTERN: "a Kennzahlen line id: the purpose in Roman numerals, a dot, a lower-case name (such as 'III.egz')",
+    PURPOSE_PATTERN: "a purpose in Roman numerals (I to VII)",
+}
+"""What each id pattern means, for messages."""
 
 Money = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_MONEY)]
 Share = Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
 Count = Annotated[int, BeforeValidator(_count), Field(ge=0, le=MAX_COUNT)]
 Level = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_MONEY)]
 Rate = Annotated[float, BeforeValidator(_number), Field(ge=-1, le=1)]
-Ident = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Ident = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 
 Financing = Literal[
     "new", "shared", "prepaid", "partly_prepaid", "money_only", "external", "programme", "info"
@@ -189,7 +212,7 @@ class Area(Strict):
 
 
 class KennzahlLine(Strict):
-    id: Annotated[str, Field(pattern=r"^[IVX]+\.[a-z0-9_]+$")]
+    id: Annotated[str, Field(pattern=LINE_PATTERN)]
     name: str
     printed: Count
     parenthesised: bool = False
@@ -197,7 +220,7 @@ class KennzahlLine(Strict):
 
 
 class Purpose(Strict):
-    id: Annotated[str, Field(pattern=r"^[IVX]+$")]
+    id: Annotated[str, Field(pattern=PURPOSE_PATTERN)]
     name: str
     gloss: str = ""
     printed: Count
@@ -353,7 +376,8 @@ class RateFigure(Strict):
     @model_validator(mode="after")
     def _in_range(self) -> RateFigure:
         if not self.low <= self.value <= self.high:
-            raise ValueError(f"value {self.value:g} lies outside its range [{self.low:g}, {self.high:g}]")
+            raise ValueError(f"value {self.value:g} lies outside its range [{self.low:g}, {self.high:g}]: "
+                             "'value' must lie between 'low' and 'high'")
         if self.status == "sourced" and not self.source:
             raise ValueError("a 'sourced' figure needs 'source'")
         if self.status == "assumption" and not self.anchor:
