@@ -16,6 +16,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .sweep import Sweep  # noqa: E402
+from .tradeoff import Tradeoff  # noqa: E402
 
 
 def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title: str = "") -> Figure:
@@ -60,5 +61,27 @@ def plans_by_area(areas: pd.DataFrame, value: str = "money", title: str = "") ->
     ax.set_title(title or f"{value} per priority area")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def tradeoff_front(t: Tradeoff, group_label: str = "", title: str = "") -> Figure:
+    """The Pareto front: expected integrations against the entries reaching a group, and the marginal
+    cost of coverage beneath it; the official plan marked."""
+    front = t.front[t.front["status"] == "optimal"]
+    label = group_label or t.group
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, height_ratios=[3, 2])
+    top.plot(front.index, front["integrations"], marker="o", markersize=3, color="tab:purple", label="Pareto front")
+    if t.official is not None:
+        reach, value = t.official
+        top.scatter([reach], [value], color="tab:red", zorder=3, label=f"official plan: {value:,.0f} with {reach:,.0f} entries")
+    top.set_ylabel("expected integrations")
+    top.grid(alpha=0.3)
+    top.legend(loc="lower left")
+    top.set_title(title or f"{t.problem.name}: integrations against the reach of {label}")
+    bottom.step(front.index, front["cost_per_entry"], where="mid", color="tab:orange")
+    bottom.set_ylabel("integrations given up\nper extra entry")
+    bottom.set_xlabel(f"entries reaching {label} (required at least)")
+    bottom.grid(alpha=0.3)
     fig.tight_layout()
     return fig

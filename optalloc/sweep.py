@@ -44,6 +44,11 @@ class Sweep:
     def base_budget(self) -> float:
         return float(self.problem.pools.at[_egt(self.problem), "available"])
 
+    @property
+    def cut_order(self) -> pd.DataFrame:
+        """Which instruments shrink first as the budget falls (see :func:`cut_order`)."""
+        return cut_order(self)
+
 
 def _egt(problem: Problem) -> str:
     return next(pid for pid, r in problem.pools.iterrows() if not r["earmarked"])
@@ -94,12 +99,21 @@ def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast
 
 
 def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
+    return parametric(problem, BUDGET_ROW, "upper", budgets)
+
+
+def parametric(problem: Problem, row_name: str, side: str, values: Sequence[float]
+               ) -> tuple[np.ndarray, list[float], list[str]]:
+    """Re-solve ``problem`` with one row's bound set to each of ``values`` (``side`` "upper" for a ≤ row,
+    "lower" for a ≥ row): the LP is built and solved once, then only that bound changes on PuLP's highspy
+    object and HiGHS re-solves from the previous basis. Returns the instruments' levels per value, the
+    row's shadow price of the true objective (d integrations / d bound), and the status per value."""
     lp = build_lp(problem)
-    if BUDGET_ROW not in lp.constraint:
-        raise SolverError("the model has no new-business budget row to sweep")
+    if row_name not in lp.constraint:
+        raise SolverError(f"the model has no row {row_name!r} to vary")
     _run(lp, "highs")  # builds PuLP's highspy object, lp.prob.solverModel
     h = lp.prob.solverModel
-    row = lp.constraint[BUDGET_ROW].index
+    row = lp.constraint[row_name].index
     cols = np.array([lp.level[i].index for i in problem.instruments.index])
     sign = -1.0  # PuLP hands HiGHS the negated objective: undo it on the duals
     # the tie-broken costs pick the plan; the true costs give the marginal value: y = B^-T c_B at the
@@ -112,21 +126,24 @@ def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float
 
     ok = highspy.HighsModelStatus.kOptimal
     inf = highspy.kHighsInf
-    values = np.full((len(budgets), len(cols)), np.nan)
+    levels = np.full((len(values), len(cols)), np.nan)
     duals, status = [], []
-    for k, b in enumerate(budgets):
-        h.changeRowBounds(row, -inf, float(b))
+    for k, v in enumerate(values):
+        if side == "upper":
+            h.changeRowBounds(row, -inf, float(v))
+        else:
+            h.changeRowBounds(row, float(v), inf)
         h.run()
         if h.getModelStatus() != ok:
             duals.append(math.nan)
             status.append(_status_name(h.getModelStatus()))
             continue
-        values[k] = np.asarray(h.getSolution().col_value)[cols]
+        levels[k] = np.asarray(h.getSolution().col_value)[cols]
         basic = np.asarray(h.getBasicVariables()[1])
         c_basic = np.where(basic >= 0, true_costs[np.maximum(basic, 0)], 0.0)
         duals.append(sign * h.getBasisTransposeSolve(c_basic)[1][row])
         status.append("optimal")
-    return values, duals, status
+    return levels, duals, status
 
 
 def _rebuild(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:

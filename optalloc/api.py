@@ -1,0 +1,114 @@
+"""The public API: a handful of functions that return pandas tables, for notebooks and scripts.
+
+    import optalloc as oa
+
+    problem = oa.load("models/duisburg-2016.yaml", scenarios=["scenarios/cut-10.yaml"])
+    plan = oa.solve(problem)                      # the optimal plan (a Solution)
+    base = oa.official(problem)                   # the document's plan in the same model
+    cmp = oa.compare(plan, base)                  # tables: summary, instruments, areas, kennzahlen, budget
+    curve = oa.sweep(problem, "70%:110%", 101)    # .curve, .entries, .cut_order
+    why = oa.explain(problem)                     # .constraints, .instruments (shadow prices, ranges, words)
+    front = oa.tradeoff(problem, "long_term")     # .front: integrations against a group's reach
+    oa.diagnose(problem)                          # for an infeasible scenario: .conflict, .fixes
+
+Every function raises :class:`~optalloc.errors.OptallocError` subclasses with a message a user can act on;
+an infeasible problem raises :class:`~optalloc.errors.InfeasibleError` whose ``diagnosis`` says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import reports
+from .diagnose import Diagnosis
+from .diagnose import diagnose as _diagnose
+from .explain import Explanation
+from .explain import explain as _explain
+from .loading import load_model
+from .problem import Problem, build_problem
+from .scenarios import apply_scenarios
+from .solve import Solution, optimise
+from .solve import official as _official
+from .sweep import Sweep, budget_levels, cut_order, sweep_budget
+from .tradeoff import Tradeoff
+from .tradeoff import tradeoff as _tradeoff
+
+
+def load(model: str | Path, scenarios: Sequence[str | Path] = (), rates: str | Path | None = None,
+         basis: str | None = None) -> Problem:
+    """Load a model file, apply scenario overlays in order, and build the planning problem.
+
+    ``rates`` replaces the rates file the model names; ``basis`` is "gross" (integration rates, the
+    default of the shipped rates) or "net" (net effects)."""
+    spec = load_model(model, rates=rates)
+    if scenarios:
+        spec = apply_scenarios(spec, list(scenarios))
+    return build_problem(spec, basis=basis)  # type: ignore[arg-type]
+
+
+def solve(problem: Problem, solver: str = "highs", integer: bool = False, least_money: bool = False) -> Solution:
+    """The plan with the most expected integrations. ``integer``: whole entries bought in lots;
+    ``least_money``: the least money for that optimum; ``solver``: "highs" or "cbc"."""
+    return optimise(problem, solver=solver, integer=integer, least_money=least_money)
+
+
+def official(problem: Problem) -> Solution:
+    """The official plan (the document's entries) evaluated in the same model."""
+    return _official(problem)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A plan beside the official plan, as tables in the official shape (money in euros, to the cent)."""
+
+    summary: pd.DataFrame
+    instruments: pd.DataFrame
+    areas: pd.DataFrame
+    kennzahlen: pd.DataFrame
+    budget: pd.DataFrame
+    constraints: pd.DataFrame
+    bounds: pd.DataFrame
+
+
+def compare(plan: Solution, baseline: Solution) -> Comparison:
+    """Tables of ``plan`` beside ``baseline``: per instrument, per priority area, Kennzahlen I–VII, budget use,
+    and the plan's constraints and bounds."""
+    return Comparison(
+        summary=reports.summary(plan, baseline),
+        instruments=reports.instrument_table(plan, baseline),
+        areas=reports.area_table(plan, baseline),
+        kennzahlen=reports.kennzahlen_table(plan, baseline),
+        budget=reports.budget_table(plan, baseline),
+        constraints=reports.constraint_table(plan),
+        bounds=reports.bound_table(plan),
+    )
+
+
+def sweep(problem: Problem, budget: str = "70%:110%", steps: int = 101) -> Sweep:
+    """The optimum at ``steps`` levels of the new-business budget (percent of the model's, or euros:
+    "15e6:30e6"). The result has ``.curve``, ``.entries`` and ``.cut_order``."""
+    base = float(problem.pools.loc[~problem.pools["earmarked"], "available"].iloc[0])
+    return sweep_budget(problem, budget_levels(budget, steps, base))
+
+
+def explain(problem: Problem) -> Explanation:
+    """Binding constraints with their shadow prices, every instrument's reduced cost and ranges, in words."""
+    return _explain(problem)
+
+
+def diagnose(problem: Problem) -> Diagnosis:
+    """For an infeasible problem: the requirements that collide and the smallest fixes, ranked."""
+    return _diagnose(problem)
+
+
+def tradeoff(problem: Problem, group: str, points: int = 21) -> Tradeoff:
+    """The Pareto front of expected integrations against the entries reaching ``group``."""
+    return _tradeoff(problem, group, points=points, official_levels=problem.instruments["official"])
+
+
+__all__ = ["Comparison", "compare", "cut_order", "diagnose", "explain", "load", "official", "solve", "sweep",
+           "tradeoff"]

@@ -1,0 +1,90 @@
+"""Trade-off between expected integrations and a target group's coverage: the Pareto front.
+
+``tradeoff(problem, group)`` asks: if the plan must reach more members of ``group`` (long-term
+recipients, single parents, ...), how many expected integrations does that cost? It adds a requirement
+"entries reaching the group ≥ c" and re-solves for c from the group's reach in the optimal plan up to
+the most the constraints allow (the ε-constraint method: every point is on the Pareto front of
+integrations and reach). The LP is built once and re-solved warm, as in budget sweeps.
+
+The front is a table: per point the required reach, the group's share of all entries, the expected
+integrations, the marginal cost of coverage (integrations given up per additional entry reaching the
+group) and every instrument's entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from .errors import InputFileError, InfeasibleError
+from .lp import build_lp
+from .problem import CoverageRule, Problem
+from .solve import _run, optimise
+from .sweep import parametric
+
+
+@dataclass(frozen=True)
+class Tradeoff:
+    """``front``: per point (index: required reach in entries) the share, integrations and marginal cost;
+    ``entries``: the instruments' entries per point; ``official``: the official plan's reach and value."""
+
+    problem: Problem
+    group: str
+    front: pd.DataFrame
+    entries: pd.DataFrame
+    official: tuple[float, float] | None = None
+
+
+def _reach(problem: Problem, levels: pd.Series, group: str) -> tuple[float, float]:
+    inst = problem.instruments
+    entries = inst["unit"] == "entries"
+    share = problem.groups[group]
+    reach = float((share * levels)[entries].sum())
+    total = float(levels[entries].sum())
+    return reach, reach / total if total else float("nan")
+
+
+def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd.Series | None = None) -> Tradeoff:
+    """The Pareto front of expected integrations against the entries reaching ``group``."""
+    if group not in problem.groups.columns:
+        raise InputFileError("tradeoff", "group", group, "one of: " + ", ".join(problem.groups.columns))
+    if points < 2:
+        raise ValueError("a front needs at least 2 points")
+    best = optimise(problem)  # raises InfeasibleError with a diagnosis
+    low, _ = _reach(problem, best.plan.levels, group)
+    high = _most_reach(problem, group)
+    rule_id = f"tradeoff_{group}"
+    rule = CoverageRule(rule_id, group, "entries", None, 0.0, "trade-off: required reach")
+    varied = dataclasses.replace(problem, coverage=problem.coverage + (rule,))
+    counts = np.linspace(low, high - 1e-7 * max(1.0, high), points)  # the top, a hair inside the solver's reach
+    levels, duals, status = parametric(varied, f"coverage:{rule_id}", "lower", counts)
+    ids = list(problem.instruments.index)
+    entries = pd.DataFrame(levels, index=pd.Index(counts, name="reach"), columns=ids)
+    coef = problem.objective_coefficients().reindex(ids).to_numpy()
+    integrations = levels @ coef
+    shares = [_reach(problem, entries.loc[c], group)[1] if s == "optimal" else np.nan for c, s in zip(counts, status)]
+    front = pd.DataFrame({
+        "share": shares,
+        "integrations": np.where(np.array(status) == "optimal", integrations, np.nan),
+        "cost_per_entry": -np.asarray(duals),
+        "status": status,
+    }, index=entries.index)
+    official = None
+    if official_levels is not None:
+        official = (_reach(problem, official_levels, group)[0],
+                    float((problem.objective_coefficients() * official_levels.reindex(ids)).sum()))
+    return Tradeoff(problem, group, front, entries, official)
+
+
+def _most_reach(problem: Problem, group: str) -> float:
+    """The most entries the constraints let reach ``group``."""
+    lp = build_lp(problem)
+    share = problem.groups[group]
+    lp.prob.setObjective(pulp.LpAffineExpression([(lp.level[i], float(share[i])) for i in lp.level if share[i] > 0]))
+    if _run(lp, "highs") != "Optimal":
+        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
+    return float(sum(float(share[i]) * float(v.varValue or 0.0) for i, v in lp.level.items()))
