@@ -1,0 +1,83 @@
+"""Issue 6: the public API returns pandas tables; the trade-off front is a real Pareto front."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import optalloc as oa
+from optalloc.solve import evaluate
+
+from .conftest import MODEL, ROOT
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return oa.load(MODEL)
+
+
+def test_api_round_trip_returns_tables(problem):
+    plan, base = oa.solve(problem), oa.official(problem)
+    cmp = oa.compare(plan, base)
+    for table in (cmp.summary, cmp.instruments, cmp.areas, cmp.kennzahlen, cmp.budget, cmp.constraints, cmp.bounds):
+        assert isinstance(table, pd.DataFrame) and not table.empty
+    assert cmp.summary.at["expected integrations", "plan"] == pytest.approx(plan.integrations)
+    assert cmp.kennzahlen.at["total", "printed"] == 11258
+
+
+def test_load_applies_scenarios_and_basis():
+    p = oa.load(MODEL, scenarios=[ROOT / "scenarios" / "cut-10.yaml"], basis="net")
+    assert p.basis == "net" and "cut 10 %" in p.name
+    assert p.instruments.at["agh_mae", "rate"] < 0  # net effect of one-euro jobs after the 2012 reform
+
+
+def test_sweep_and_explain_through_the_api(problem):
+    s = oa.sweep(problem, "80%:100%", 9)
+    assert len(s.curve) == 9 and not s.cut_order.empty
+    e = oa.explain(problem)
+    assert "budget:new_business" in e.constraints.index
+
+
+@pytest.fixture(scope="module")
+def front(problem):
+    return oa.tradeoff(problem, "long_term", points=9)
+
+
+def test_tradeoff_front_is_pareto(problem, front):
+    f = front.front
+    assert (f["status"] == "optimal").all()
+    assert f["integrations"].iloc[0] == pytest.approx(oa.solve(problem).integrations, rel=1e-9)
+    assert (np.diff(f["integrations"]) <= 1e-6).all()          # more reach costs integrations
+    assert (np.diff(f["cost_per_entry"]) >= -1e-9).all()        # and costs more the more is required
+    assert (np.diff(f["share"]) > 0).all()
+
+
+def test_every_point_of_the_front_keeps_every_rule(problem, front):
+    share = problem.groups["long_term"]
+    for reach, levels in front.entries.iterrows():
+        sol = evaluate(problem, levels)
+        assert sol.checks["ok"].all()
+        assert float((share * levels).sum()) >= reach - 1e-6
+        assert sol.integrations == pytest.approx(front.front.at[reach, "integrations"], rel=1e-9)
+
+
+def test_front_price_matches_a_finite_difference(problem, front):
+    f = front.front
+    reach = list(f.index)
+    k = len(reach) // 2
+    slope = (f["integrations"].iloc[k] - f["integrations"].iloc[k + 1]) / (reach[k + 1] - reach[k])
+    lo, hi = f["cost_per_entry"].iloc[k], f["cost_per_entry"].iloc[k + 1]
+    assert min(lo, hi) - 1e-9 <= slope <= max(lo, hi) + 1e-9
+
+
+def test_unknown_group_is_refused(problem):
+    with pytest.raises(oa.InputFileError, match="one of"):
+        oa.tradeoff(problem, "pensioners")
+
+
+def test_official_point_is_reported(front):
+    reach, value = front.official
+    assert math.isclose(reach, 4027.75) and value == pytest.approx(3290.364)
