@@ -184,6 +184,18 @@ def summary_view(opt: Solution, off: Solution) -> str:
     return render(df, [Col(None, "", align="<"), Col("official", "official plan"), Col("plan", "optimal plan"), Col("delta", "change")])
 
 
+def _official_beside_optimal(decimals: int) -> list[Col]:
+    """Entries and money, official beside optimal, with the differences."""
+    return [
+        Col("entries_official", "entries off.", _entries(0)),
+        Col("entries_plan", "optimal", _entries(decimals)),
+        Col("entries_delta", "Δ", _signed_entries(decimals)),
+        Col("money_official", "money off. €", money),
+        Col("money_plan", "optimal €", money),
+        Col("money_delta", "Δ €", signed_money),
+    ]
+
+
 def instrument_view(opt: Solution, off: Solution) -> str:
     t = reports.instrument_table(opt, off)
     t = t[t["financing"] != "info"]
@@ -191,12 +203,7 @@ def instrument_view(opt: Solution, off: Solution) -> str:
     return render(t, [
         Col("area", "area", align="<", width=17),
         Col("instrument", "instrument", align="<", width=42),
-        Col("entries_official", "entries off.", _entries(0)),
-        Col("entries_plan", "optimal", _entries(d)),
-        Col("entries_delta", "Δ", _signed_entries(d)),
-        Col("money_official", "money off. €", money),
-        Col("money_plan", "optimal €", money),
-        Col("money_delta", "Δ €", signed_money),
+        *_official_beside_optimal(d),
         Col("integrations_official", "integr. off.", lambda v: number(v, 1)),
         Col("integrations_plan", "optimal", lambda v: number(v, 1)),
         Col("note", "note", align="<", width=44),
@@ -218,12 +225,7 @@ def area_view(opt: Solution, off: Solution) -> str:
     return render(t, [
         Col("chapter", "chapter", align="<"),
         Col("area", "area", align="<", width=44),
-        Col("entries_official", "entries off.", _entries(0)),
-        Col("entries_plan", "optimal", _entries(d)),
-        Col("entries_delta", "Δ", _signed_entries(d)),
-        Col("money_official", "money off. €", money),
-        Col("money_plan", "optimal €", money),
-        Col("money_delta", "Δ €", signed_money),
+        *_official_beside_optimal(d),
     ], title="Per priority area (summed as the document sums: rows in parentheses left out)", total=total)
 
 
