@@ -271,9 +271,9 @@ def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFram
         return {
             "expected integrations": s.integrations,
             "of which from entries bought with new money": from_new,
-            "new money (€)": cents / 100,
+            "new money, all pools (€)": cents / 100,
             "integrations per 1,000 € of new money": from_new / (cents / 100) * 1000 if cents else math.nan,
-            "entries": float(levels[inst["unit"] == "entries"].sum()),
+            "entries, all rows (incl. ESF-LZA and ST places)": float(levels[inst["unit"] == "entries"].sum()),
             "constraints broken": float((~s.checks["ok"]).sum()),
         }
 

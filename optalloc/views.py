@@ -167,16 +167,16 @@ def summary_view(opt: Solution, off: Solution) -> str:
     fmt = {
         "expected integrations": lambda v: number(v, 1),
         "of which from entries bought with new money": lambda v: number(v, 1),
-        "new money (€)": money,
+        "new money, all pools (€)": money,
         "integrations per 1,000 € of new money": lambda v: number(v, 4),
-        "entries": lambda v: count(v, 1),
+        "entries, all rows (incl. ESF-LZA and ST places)": lambda v: count(v, 1),
         "constraints broken": lambda v: count(v, 0),
     }
     rows = []
     for name, r in s.iterrows():
         f = fmt[name]
         delta = r["delta"]
-        d = (signed_money(delta) if name == "new money (€)" else ("+" if delta >= 0 else "") + f(delta)) if not math.isnan(delta) else ""
+        d = (signed_money(delta) if name == "new money, all pools (€)" else ("+" if delta >= 0 else "") + f(delta)) if not math.isnan(delta) else ""
         if name == "expected integrations" and r["official"]:
             d += f" ({delta / r['official'] * 100:+.1f} %)"
         rows.append((name, f(r["official"]), f(r["plan"]), d))
