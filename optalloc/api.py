@@ -17,9 +17,10 @@ an infeasible problem raises :class:`~optalloc.errors.InfeasibleError` whose ``d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -38,12 +39,13 @@ from .tradeoff import Tradeoff
 from .tradeoff import tradeoff as _tradeoff
 
 
-def load(model: str | Path, scenarios: Sequence[str | Path] = (), rates: str | Path | None = None,
+def load(model: str | Path, scenarios: Sequence[str | Path | Mapping[str, Any]] = (), rates: str | Path | None = None,
          basis: str | None = None) -> Problem:
     """Load a model file, apply scenario overlays in order, and build the planning problem.
 
-    ``rates`` replaces the rates file the model names; ``basis`` is "gross" (integration rates, the
-    default of the shipped rates) or "net" (net effects)."""
+    A scenario is a file path or a mapping with what a scenario file holds, e.g.
+    ``{"name": "cut 15 %", "budget": {"cut_share": 0.15}}``. ``rates`` replaces the rates file the model
+    names; ``basis`` is "gross" (integration rates, the default of the shipped rates) or "net" (net effects)."""
     spec = load_model(model, rates=rates)
     if scenarios:
         spec = apply_scenarios(spec, list(scenarios))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -129,9 +130,14 @@ def load_scenario(path: Path | str) -> Scenario:
     return parse(Scenario, read_yaml(path, "scenario file"), str(path))
 
 
-def apply_scenarios(spec: Spec, paths: list[Path | str] | tuple[Path | str, ...]) -> Spec:
-    for path in paths:
-        spec = apply_scenario(spec, load_scenario(path), str(path))
+def apply_scenarios(spec: Spec, overlays: Sequence[Path | str | Mapping[str, Any]]) -> Spec:
+    """Apply scenario files (paths) or scenario mappings (as a file would hold them), in order."""
+    for k, item in enumerate(overlays):
+        if isinstance(item, Mapping):
+            where = f"<scenario {k + 1}: {item.get('name', 'unnamed')}>"
+            spec = apply_scenario(spec, parse(Scenario, dict(item), where), where)
+        else:
+            spec = apply_scenario(spec, load_scenario(item), str(item))
     return spec
 
 

@@ -81,3 +81,10 @@ def test_unknown_group_is_refused(problem):
 def test_official_point_is_reported(front):
     reach, value = front.official
     assert math.isclose(reach, 4027.75) and value == pytest.approx(3290.364)
+
+
+def test_load_takes_scenario_mappings():
+    p = oa.load(MODEL, scenarios=[{"name": "cut 15 %", "budget": {"cut_share": 0.15}}])
+    assert p.pools.at["egt", "available"] == pytest.approx(23878495.16 - 3581774.27, abs=0.005)
+    with pytest.raises(oa.InputFileError, match="instruments.fbx"):
+        oa.load(MODEL, scenarios=[{"name": "typo", "instruments": {"fbx": {"max": 1}}}])
