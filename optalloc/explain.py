@@ -26,7 +26,7 @@ import pandas as pd
 from .errors import InfeasibleError
 from .lp import LinearProgram, build_lp
 from .problem import Problem
-from .solve import Solution, _run, highs_with_true_costs, optimise
+from .solve import Solution, _run, optimise
 
 TOL = 1e-9
 INF = 1e20
@@ -46,8 +46,7 @@ def explain(problem: Problem) -> Explanation:
     status = _run(lp, "highs")
     if status != "Optimal":
         raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
-    h = highs_with_true_costs(lp)
-    ranging = h.getRanging()
+    ranging = lp.prob.solverModel.getRanging()
     if isinstance(ranging, tuple):
         ranging = ranging[1]
     return Explanation(solution, _constraints(problem, lp, solution), _instruments(problem, lp, solution, ranging))
@@ -125,8 +124,8 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
             continue
         col = lp.level[iid].index
         weight = float(r["weight"])
-        # HiGHS minimises −c: its cost range [dn, up] is the range [−up, −dn] of the coefficient c
-        c_low, c_high = -float(cost_up[col]), -float(cost_dn[col])
+        # HiGHS minimises −c / scale: its cost range [dn, up] is the range [−up, −dn] × scale of c
+        c_low, c_high = -float(cost_up[col]) * lp.scale, -float(cost_dn[col]) * lp.scale
         rate_low = c_low / weight if abs(c_low) < INF else -math.inf
         rate_high = c_high / weight if abs(c_high) < INF else math.inf
         x, lo, hi = float(levels[iid]), float(r["lower"]), float(r["upper"])

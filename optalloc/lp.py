@@ -15,11 +15,12 @@ Constraints (the name is how results map duals and slacks back to the model)
     ``places_max:<instrument>``  places of a row ≤ its capacity
     ``lot:<instrument>``         level = lot size × number of lots (integer mode)
 
-Objective: maximise Σ rate × weight × level (expected integrations). Plans with equal integrations
-(two instruments with the same rate and cost, say) are told apart by a tie-break of ``TIE_BREAK``
-times the largest coefficient, graded by the rows' order in the model: the earlier row is preferred.
-It is above the solvers' optimality tolerance (so they see it) and far below any real difference
-between instruments; reports count integrations with the true coefficients.
+Objective: maximise Σ rate × weight × level (expected integrations), divided by the largest coefficient
+(``LinearProgram.scale``) so that the solvers see coefficients near 1 whatever the rates' size; duals
+and ranges are multiplied back. Where several plans are equally good (two instruments with the same rate
+and cost, say), a second solve on the optimal face — every variable with a nonzero reduced cost fixed,
+every row with a nonzero dual held tight — maximises :func:`preference` (earlier rows of the model
+first). The optimum is kept exactly, and the same input gives the same plan on every solver, warm or cold.
 
 Money rows hold exactly; the plan's money is rounded to the cent in :mod:`optalloc.plan` so that each
 pool's cents add up to its rounded exact total, which therefore fits the pool.
@@ -27,16 +28,15 @@ pool's cents add up to its rounded exact total, which therefore fits the pool.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from collections.abc import Collection
+from dataclasses import dataclass, field
 
 import pulp
 
 from .budget import new_business_pool
 from .problem import Problem
 
-TIE_BREAK = 1e-4
+OPTIMUM_TOLERANCE = 1e-9  # relative: a later pass keeps integrations ≥ (1 − this) × optimum
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,17 @@ class LinearProgram:
     integer: bool
     constraint: dict[str, pulp.LpConstraint] = field(default_factory=dict)
     slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    scale: float = 1.0  # the objective is integrations / scale
+
+    @property
+    def objective(self) -> pulp.LpAffineExpression:
+        """What the solver maximises: the integrations divided by ``scale``."""
+        return self.integrations * (1.0 / self.scale)
+
+    def keep_optimum(self, value: float, name: str = "optimum:integrations") -> None:
+        """Add a row keeping the (scaled) objective at ``value`` less the tolerance, for a later pass."""
+        keep = value - OPTIMUM_TOLERANCE * max(1.0, abs(value))
+        self.prob.addConstraint(self.objective >= keep, name)
 
 
 def pool_row_name(problem: Problem, pool: str) -> str:
@@ -157,9 +168,11 @@ def build_lp(
     coef = problem.objective_coefficients()
     integrations = pulp.LpAffineExpression([(level[i], float(coef[i])) for i in inst.index if coef[i] != 0.0])
     money = pulp.LpAffineExpression([(level[i], float(unit_cost[i])) for i in inst.index if unit_cost[i] != 0.0])
-    prob.setObjective(tie_broken_objective(problem, level))
+    scale = max(float(coef.abs().max()), 1e-300) if len(coef) else 1.0
+    prob.setObjective(integrations * (1.0 / scale))
     if money_rows_only:
-        return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack)
+        return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack,
+                             scale)
 
     for cap in problem.caps:
         terms = [(level[i], float(unit_cost[i])) for i in cap.instruments if unit_cost[i] > 0]
@@ -188,16 +201,21 @@ def build_lp(
         add(lim.id, terms,
             RowInfo("places", "places", f"places of {', '.join(lim.instruments)}", lim.id.split(":", 1)[1], "<=", lim.max_places))
 
-    return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack)
+    return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack,
+                         scale)
 
 
+def preference_weights(problem: Problem) -> dict[str, float]:
+    """Weights of the tie-break objective: earlier rows of the model first, each instrument's range
+    counted alike (so that a money line in euros does not outweigh entries). Distinct weights make the
+    tie-break's optimum unique."""
+    inst = problem.instruments
+    n = float(len(inst))
+    return {i: (n - float(inst.at[i, "order"])) / n / max(1.0, float(inst.at[i, "upper"] - inst.at[i, "lower"]))
+            for i in inst.index}
 
-def tie_broken_objective(problem: Problem, level: dict[str, pulp.LpVariable]) -> pulp.LpAffineExpression:
-    """Integrations plus a tiny preference for earlier rows, so that the optimum is unique."""
-    coef = problem.objective_coefficients()
-    order = problem.instruments["order"]
-    scale = TIE_BREAK * max(float(coef.abs().max()), 1e-12)
-    n = float(len(order))
-    return pulp.LpAffineExpression(
-        [(level[i], float(coef[i]) + scale * (n - float(order[i])) / n) for i in problem.instruments.index]
-    )
+
+def preference(lp: LinearProgram) -> pulp.LpAffineExpression:
+    """The tie-break objective over the levels (see :func:`preference_weights`)."""
+    weights = preference_weights(lp.problem)
+    return pulp.LpAffineExpression([(v, weights[i]) for i, v in lp.level.items()])

@@ -5,12 +5,15 @@
 1. maximise expected integrations (duals and reduced costs are read here, with the sign of the
    maximisation: PuLP hands HiGHS the negated objective and does not negate the duals back);
 2. optionally (``least_money``) keep the optimum and spend the least money, leaving a reserve;
-3. where a cost may be paid from several pools (refugee tranches 1 and 2), fix the entries and split the
-   money deterministically: earmarked pools first, in the model's order. Solvers split such ties
-   differently; this pass makes the same input give the same plan on every solver.
+3. where several plans are equally good, break the tie on the optimal face (variables with a nonzero
+   reduced cost fixed, rows with a nonzero dual held tight) by preferring earlier rows of the model — the
+   same plan on every solver, warm or cold, at exactly the optimum.
 
-``evaluate(problem, levels)`` fixes the levels (the official plan's entries) and finds how the pools pay
-for them; pools are elastic there, so a plan that overspends a pool is reported, not refused.
+Then :func:`pay` decides, on HiGHS, how interchangeable pools (refugee tranches 1 and 2) pay for the
+plan — earmarked pools first, earlier rows first — and CBC's last digits are trimmed where they
+overspend a pool by cents. ``evaluate(problem, levels)`` fixes the levels (the official plan's entries)
+and finds how the pools pay for them; pools are elastic there, so a plan that overspends a pool is
+reported, not refused.
 
 HiGHS (through highspy) is the default solver, PuLP's bundled CBC the alternative.
 """
@@ -22,18 +25,16 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pulp
 
 from .check import check_plan
 from .errors import InfeasibleError, SolverError
-from .lp import LinearProgram, RowInfo, build_lp, tie_broken_objective
+from .lp import OPTIMUM_TOLERANCE, LinearProgram, RowInfo, build_lp, preference
 from .plan import Plan
 from .problem import Problem
 
 SOLVERS = ("highs", "cbc")
-OPTIMUM_TOLERANCE = 1e-9  # relative: pass 2 keeps integrations ≥ (1 − this) × optimum
 
 
 @dataclass(frozen=True)
@@ -102,54 +103,44 @@ def _run(lp: LinearProgram, solver: str) -> str:
     return pulp.LpStatus[status]
 
 
-def _sign(lp: LinearProgram, solver: str) -> float:
-    """Factor that turns the solver's duals into d(objective)/d(rhs) of the problem as posed."""
-    if solver == "highs" and lp.prob.sense == pulp.LpMaximize:
-        return -1.0
-    return 1.0
-
-
 def _read_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
-    sign = _sign(lp, solver)
-    duals = pd.Series({name: sign * float(c.pi or 0.0) for name, c in lp.constraint.items()}, dtype=float)
-    reduced = pd.Series({iid: sign * float(v.dj or 0.0) for iid, v in lp.level.items()}, dtype=float)
+    """d(integrations)/d(right-hand side) per row and d(integrations)/d(level) per instrument.
+
+    PuLP hands HiGHS the negated objective of a maximisation and does not negate the duals back (CBC's
+    come back right); the objective is also divided by ``lp.scale``, which is multiplied back here."""
+    sign = -1.0 if solver == "highs" and lp.prob.sense == pulp.LpMaximize else 1.0
+    factor = sign * lp.scale
+    duals = pd.Series({name: factor * float(c.pi or 0.0) for name, c in lp.constraint.items()}, dtype=float)
+    reduced = pd.Series({iid: factor * float(v.dj or 0.0) for iid, v in lp.level.items()}, dtype=float)
     return duals, reduced
 
 
-def _true_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
-    """Duals of the true objective at the plan (the tie-broken objective picked the plan).
-
-    HiGHS: the true costs are set on the solved model and it is re-run from the optimal basis, so the
-    duals belong to the same vertex. CBC: the true LP is solved again; where the tie-break chose between
-    equally good plans, the true LP's duals are still unique.
-    """
-    if solver == "highs":
-        h = highs_with_true_costs(lp)
-        sol = h.getSolution()
-        duals = pd.Series({name: -float(sol.row_dual[c.index]) for name, c in lp.constraint.items()}, dtype=float)
-        reduced = pd.Series({iid: -float(sol.col_dual[v.index]) for iid, v in lp.level.items()}, dtype=float)
-        return duals, reduced
-    lp.prob.setObjective(lp.integrations)
-    status = _run(lp, solver)
-    if status != "Optimal":
-        raise SolverError(f"re-solving for shadow prices stopped with status {status!r}")
-    duals = _read_duals(lp, solver)
-    lp.prob.setObjective(tie_broken_objective(lp.problem, lp.level))
-    return duals
+DUAL_TOLERANCE = 1e-7  # a scaled reduced cost or dual below this counts as zero (HiGHS's own tolerance)
 
 
-def highs_with_true_costs(lp: LinearProgram):
-    """PuLP's highspy object of a solved LP, re-run warm with the true objective (negated: HiGHS
-    minimises what PuLP hands it). Its solution, duals and ranging are those of the true objective."""
-    h = lp.prob.solverModel
-    n = h.getNumCol()
-    costs = np.zeros(n)
-    coef = lp.problem.objective_coefficients()
-    for iid, v in lp.level.items():
-        costs[v.index] = -float(coef[iid])
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
-    h.run()
-    return h
+def _ties_possible(lp: LinearProgram, solver: str) -> bool:
+    """Whether another plan could be as good: a variable that may move has a zero reduced cost."""
+    sign = -1.0 if solver == "highs" else 1.0
+    for v in lp.prob.variables():
+        if v.lowBound is not None and v.upBound is not None and v.upBound - v.lowBound <= 1e-12:
+            continue
+        x = float(v.varValue or 0.0)
+        at_bound = (v.lowBound is not None and abs(x - v.lowBound) <= 1e-9) or \
+                   (v.upBound is not None and abs(x - v.upBound) <= 1e-9)
+        if at_bound and abs(sign * float(v.dj or 0.0)) <= DUAL_TOLERANCE:
+            return True
+    return False
+
+
+def _fix_to_optimal_face(lp: LinearProgram, solver: str) -> None:
+    """Restrict the LP to its optimal face: fix every variable whose reduced cost is not zero at its value,
+    and hold every row whose dual is not zero at equality. Any plan left is exactly as good."""
+    for v in lp.prob.variables():
+        if abs(float(v.dj or 0.0)) > DUAL_TOLERANCE:
+            v.lowBound = v.upBound = float(v.varValue or 0.0)
+    for c in lp.constraint.values():
+        if abs(float(c.pi or 0.0)) > DUAL_TOLERANCE:
+            c.sense = pulp.LpConstraintEQ
 
 
 def _read_plan(lp: LinearProgram) -> Plan:
@@ -233,7 +224,13 @@ def _fit_to_pools(problem: Problem, plan: Plan, over: dict[str, float]) -> Plan:
 
 
 def optimise(problem: Problem, solver: str = "highs", integer: bool = False, least_money: bool = False) -> Solution:
-    """The plan with the most expected integrations (and, with ``least_money``, the least money for them)."""
+    """The plan with the most expected integrations (and, with ``least_money``, the least money for them).
+
+    Passes on one LP: (1) maximise integrations — the duals are read here; (2) with ``least_money``, keep
+    the optimum and spend the least money; (3) break ties between equally good plans (see the module
+    docstring). Then :func:`pay` decides how interchangeable pools pay. A plan that fails the independent
+    checker is never returned.
+    """
     lp = build_lp(problem, integer=integer)
     status = _run(lp, solver)
     if status == "Infeasible":
@@ -242,25 +239,37 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement", diagnose(problem, integer))
     if status != "Optimal":
         raise SolverError(f"{problem.name}: the solver stopped with status {status!r}")
-    optimum = float(pulp.value(lp.integrations) or 0.0)
-    plan = _read_plan(lp)
     duals = reduced = None
     if not integer:
-        duals, reduced = _true_duals(lp, solver)
-    if least_money:
-        keep = optimum - OPTIMUM_TOLERANCE * max(1.0, abs(optimum))
-        lp.prob.addConstraint(lp.integrations >= keep, "optimum:integrations")
-        lp.prob.sense = pulp.LpMinimize
-        lp.prob.setObjective(lp.money)
-        status = _run(lp, solver)
-        if status != "Optimal":
-            raise SolverError(f"{problem.name}: the least-money pass stopped with status {status!r}")
-        plan = _read_plan(lp)
-    plan, over = pay(problem, plan.levels)
+        duals, reduced = _read_duals(lp, solver)
+    if least_money or integer:
+        # keep the optimum (and the least money) as rows, then prefer earlier rows within them
+        lp.keep_optimum(float(pulp.value(lp.objective) or 0.0))
+        if least_money:
+            lp.prob.sense = pulp.LpMinimize
+            lp.prob.setObjective(lp.money)
+            if _run(lp, solver) != "Optimal":
+                raise SolverError(f"{problem.name}: the least-money pass did not finish")
+            least = float(pulp.value(lp.money) or 0.0)
+            lp.prob.addConstraint(lp.money <= least + OPTIMUM_TOLERANCE * max(1.0, least), "least:money")
+        lp.prob.sense = pulp.LpMaximize
+        lp.prob.setObjective(preference(lp))
+        if _run(lp, solver) != "Optimal":
+            raise SolverError(f"{problem.name}: the tie-break pass did not finish")
+    elif _ties_possible(lp, solver):
+        _fix_to_optimal_face(lp, solver)
+        lp.prob.setObjective(preference(lp))
+        if _run(lp, solver) != "Optimal":
+            raise SolverError(f"{problem.name}: the tie-break pass did not finish")
+    plan, over = pay(problem, _read_plan(lp).levels)
     if any(v > 1e-3 for v in over.values()):
         plan, over = pay(problem, _fit_to_pools(problem, plan, over).levels)
     value = integrations_of(problem, plan.levels)
     checks = check_plan(problem, plan, integer=integer)
+    broken = checks[~checks["ok"]]
+    if not broken.empty:
+        raise SolverError(f"{problem.name}: the {solver} plan breaks {', '.join(broken['name'].head(5))} "
+                          "(checked independently); try the other solver")
     return Solution(problem, plan, "optimal", solver, integer, value, lp.rows, duals, reduced, checks, least_money)
 
 

@@ -16,16 +16,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputFileError, SolverError
-from .lp import build_lp
+from .errors import InfeasibleError, InputFileError, SolverError
+from .lp import build_lp, preference_weights
 from .problem import Problem
-from .solve import _run
+from .solve import DUAL_TOLERANCE, _run, optimise
 
 BUDGET_ROW = "budget:new_business"
 
@@ -102,73 +103,103 @@ def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float
     return parametric(problem, BUDGET_ROW, "upper", budgets)
 
 
-def parametric(problem: Problem, row_name: str, side: str, values: Sequence[float]
-               ) -> tuple[np.ndarray, list[float], list[str]]:
+def parametric(problem: Problem, row_name: str, side: str, values: Sequence[float],
+               solver_seconds: list[float] | None = None) -> tuple[np.ndarray, list[float], list[str]]:
     """Re-solve ``problem`` with one row's bound set to each of ``values`` (``side`` "upper" for a ≤ row,
     "lower" for a ≥ row): the LP is built and solved once, then only that bound changes on PuLP's highspy
-    object and HiGHS re-solves from the previous basis. Returns the instruments' levels per value, the
-    row's shadow price of the true objective (d integrations / d bound), and the status per value."""
+    object and HiGHS re-solves from the previous basis. Each value gets the passes of
+    :func:`~optalloc.solve.optimise`: maximise integrations (the row's shadow price is read here), and
+    where ties are possible, the tie-break on the optimal face. Returns the instruments' levels per value,
+    the shadow price (d integrations / d bound) and the status per value. ``solver_seconds``, if given,
+    receives the time spent inside HiGHS (the solver's floor for these very solves)."""
     lp = build_lp(problem)
     if row_name not in lp.constraint:
         raise SolverError(f"the model has no row {row_name!r} to vary")
     _run(lp, "highs")  # builds PuLP's highspy object, lp.prob.solverModel
-    h = lp.prob.solverModel
-    row = lp.constraint[row_name].index
-    cols = np.array([lp.level[i].index for i in problem.instruments.index])
-    sign = -1.0  # PuLP hands HiGHS the negated objective: undo it on the duals
-    # the tie-broken costs pick the plan; the true costs give the marginal value: y = B^-T c_B at the
-    # plan's basis, one triangular solve (the same duals solve.optimise reads after a warm re-run)
-    true_costs = np.zeros(h.getNumCol())
-    coef = problem.objective_coefficients()
-    for iid, col in zip(problem.instruments.index, cols):
-        true_costs[col] = -float(coef[iid])
     import highspy
 
-    ok = highspy.HighsModelStatus.kOptimal
+    h = lp.prob.solverModel
     inf = highspy.kHighsInf
+    row = lp.constraint[row_name].index
+    ids = list(problem.instruments.index)
+    cols = np.array([lp.level[i].index for i in ids])
+    model = h.getLp()
+    n, m = h.getNumCol(), h.getNumRow()
+    all_cols, all_rows = np.arange(n, dtype=np.int32), np.arange(m, dtype=np.int32)
+    col_lo, col_hi = np.asarray(model.col_lower_, dtype=float), np.asarray(model.col_upper_, dtype=float)
+    row_lo, row_hi = np.asarray(model.row_lower_, dtype=float), np.asarray(model.row_upper_, dtype=float)
+    true_costs = np.asarray(model.col_cost_, dtype=float)  # HiGHS minimises −integrations / scale
+    tie_costs = np.zeros(n)
+    for iid, weight in preference_weights(problem).items():
+        tie_costs[lp.level[iid].index] = -weight
+    movable = col_hi - col_lo > 1e-12
+    ok = highspy.HighsModelStatus.kOptimal
+
+    def run() -> None:
+        if solver_seconds is None:
+            h.run()
+            return
+        start = time.perf_counter()
+        h.run()
+        solver_seconds.append(time.perf_counter() - start)
+
     levels = np.full((len(values), len(cols)), np.nan)
     duals, status = [], []
     for k, v in enumerate(values):
+        lo, hi = row_lo.copy(), row_hi.copy()
         if side == "upper":
-            h.changeRowBounds(row, -inf, float(v))
+            hi[row] = float(v)
         else:
-            h.changeRowBounds(row, float(v), inf)
-        h.run()
+            lo[row] = float(v)
+        h.changeColsBounds(n, all_cols, col_lo, col_hi)
+        h.changeRowsBounds(m, all_rows, lo, hi)
+        h.changeColsCost(n, all_cols, true_costs)
+        run()
         if h.getModelStatus() != ok:
             duals.append(math.nan)
             status.append(_status_name(h.getModelStatus()))
             continue
-        levels[k] = np.asarray(h.getSolution().col_value)[cols]
-        basic = np.asarray(h.getBasicVariables()[1])
-        c_basic = np.where(basic >= 0, true_costs[np.maximum(basic, 0)], 0.0)
-        duals.append(sign * h.getBasisTransposeSolve(c_basic)[1][row])
+        sol = h.getSolution()
+        x, col_dual = np.asarray(sol.col_value), np.asarray(sol.col_dual)
+        row_dual = np.asarray(sol.row_dual)
+        duals.append(-row_dual[row] * lp.scale)  # undo PuLP's negation and the objective's scale
+        at_bound = (np.abs(x - col_lo) <= 1e-9) | (np.abs(x - col_hi) <= 1e-9)
+        if np.any(movable & at_bound & (np.abs(col_dual) <= DUAL_TOLERANCE)):
+            fixed = np.abs(col_dual) > DUAL_TOLERANCE
+            tight = np.abs(row_dual) > DUAL_TOLERANCE
+            activity = np.asarray(sol.row_value)
+            h.changeColsBounds(n, all_cols, np.where(fixed, x, col_lo), np.where(fixed, x, col_hi))
+            h.changeRowsBounds(m, all_rows, np.where(tight, activity, lo), np.where(tight, activity, hi))
+            h.changeColsCost(n, all_cols, tie_costs)
+            run()
+            if h.getModelStatus() != ok:
+                raise SolverError(f"the tie-break pass failed at {row_name} = {v:,.2f}")
+            x = np.asarray(h.getSolution().col_value)
+        levels[k] = x[cols]
         status.append("optimal")
     return levels, duals, status
 
 
 def _rebuild(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
+    """The naive loop: a full :func:`~optalloc.solve.optimise` (a fresh PuLP model) at every level."""
     ids = list(problem.instruments.index)
     values = np.full((len(budgets), len(ids)), np.nan)
     duals, status = [], []
     for k, b in enumerate(budgets):
-        lp = build_lp(with_budget(problem, b))
-        st = _run(lp, "highs")
-        if st != "Optimal":
+        try:
+            sol = optimise(with_budget(problem, b))
+        except InfeasibleError:
             duals.append(math.nan)
-            status.append(st.lower())
+            status.append("infeasible")
             continue
-        values[k] = [float(lp.level[i].varValue) for i in ids]
-        lp.prob.setObjective(lp.integrations)
-        _run(lp, "highs")
-        duals.append(-float(lp.constraint[BUDGET_ROW].pi))
+        values[k] = sol.plan.levels.reindex(ids).to_numpy()
+        duals.append(float(sol.duals[BUDGET_ROW]))
         status.append("optimal")
     return values, duals, status
 
 
 def floor_seconds(problem: Problem, budgets: Sequence[float]) -> float:
-    """Time of re-solving the built problem at each level with nothing read back: the solver's floor."""
-    import time
-
+    """Time of re-solving the built budget LP at each level — one solve, nothing read back, no tie-break."""
     import highspy
 
     lp = build_lp(problem)
