@@ -39,6 +39,9 @@ def _guarded(fn: Callable) -> Callable:
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # the output went to a pager or `head` that closed early
+            sys.stderr.close()
+            sys.exit(0)
         except Exception as exc:  # noqa: BLE001 - last resort: a bug, not bad input
             if os.environ.get("OPTALLOC_DEBUG"):
                 traceback.print_exc()
@@ -110,6 +113,7 @@ def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, 
     from optalloc.views import solve_report
 
     sections = _sections(show)
+    _writable(out)
     spec = _load(model, rates, scenarios)
     problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
     off = official(problem, solver=solver)
@@ -146,9 +150,10 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
     from optalloc.sweep import budget_levels, cut_order, sweep_budget
     from optalloc.views import sweep_report
 
+    _writable(out)
     spec = _load(model, rates, scenarios)
     problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
-    levels = budget_levels(budget_range, steps, float(problem.pools.loc[~problem.pools["earmarked"], "available"].iloc[0]))
+    levels = budget_levels(budget_range, steps, problem.new_business_available)
     start = time.perf_counter()
     result = sweep_budget(problem, levels, method=method)
     seconds = time.perf_counter() - start
@@ -158,14 +163,13 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
         from optalloc.plotting import sweep_curve
 
         out.mkdir(parents=True, exist_ok=True)
-        result.curve.to_csv(out / "curve.csv", float_format="%.10g")
-        result.entries.to_csv(out / "entries.csv", float_format="%.10g")
-        cut_order(result).to_csv(out / "cut_order.csv", float_format="%.10g")
+        result.curve.to_csv(out / "curve.csv")
+        result.entries.to_csv(out / "entries.csv")
+        cut_order(result).to_csv(out / "cut_order.csv")
         from optalloc.plan import money_cents
 
         cents = money_cents(problem, off.plan)
-        egt = problem.pools.index[~problem.pools["earmarked"]][0]
-        spent = cents.loc[cents["pool"] == egt, "cents"].sum() / 100
+        spent = cents.loc[cents["pool"] == problem.new_business_pool, "cents"].sum() / 100
         sweep_curve(result, (spent, off.integrations)).savefig(out / "sweep.png", dpi=120)
         click.echo(f"wrote curve.csv, entries.csv, cut_order.csv and sweep.png to {out}")
     infeasible = result.curve.index[result.curve["status"] != "optimal"]
@@ -200,6 +204,19 @@ def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: 
     spec = _load(model, rates, scenarios)
     problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
     click.echo(explanation_view(explain_plan(problem)))
+
+
+def _writable(out: Path | None) -> None:
+    """Make the output folder now, so that a folder that cannot be written fails before any work."""
+    if out is None:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".optalloc-write-test"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write to {out}: {exc.strerror or exc}", param_hint="--out") from None
 
 
 def _sections(show: str) -> tuple[str, ...]:

@@ -7,9 +7,9 @@ Each returns pandas tables.
 """
 
 from .api import Comparison, compare, diagnose, explain, load, official, solve, sweep, tradeoff
-from .errors import InfeasibleError, InputFileError, OptallocError, SolverError
+from .errors import InfeasibleError, InputFileError, OptallocError, SolverError, UsageError
 
 __all__ = [
-    "Comparison", "InfeasibleError", "InputFileError", "OptallocError", "SolverError", "compare", "diagnose",
+    "Comparison", "InfeasibleError", "InputFileError", "OptallocError", "SolverError", "UsageError", "compare", "diagnose",
     "explain", "load", "official", "solve", "sweep", "tradeoff",
 ]

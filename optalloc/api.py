@@ -47,6 +47,8 @@ def load(model: str | Path, scenarios: Sequence[str | Path | Mapping[str, Any]] 
     ``{"name": "cut 15 %", "budget": {"cut_share": 0.15}}``. ``rates`` replaces the rates file the model
     names; ``basis`` is "gross" (integration rates, the default of the shipped rates) or "net" (net effects)."""
     spec = load_model(model, rates=rates)
+    if isinstance(scenarios, (str, Path, Mapping)):
+        scenarios = [scenarios]
     if scenarios:
         spec = apply_scenarios(spec, list(scenarios))
     return build_problem(spec, basis=basis)  # type: ignore[arg-type]
@@ -93,8 +95,7 @@ def compare(plan: Solution, baseline: Solution) -> Comparison:
 def sweep(problem: Problem, budget: str = "70%:110%", steps: int = 101) -> Sweep:
     """The optimum at ``steps`` levels of the new-business budget (percent of the model's, or euros:
     "15e6:30e6"). The result has ``.curve``, ``.entries`` and ``.cut_order``."""
-    base = float(problem.pools.loc[~problem.pools["earmarked"], "available"].iloc[0])
-    return sweep_budget(problem, budget_levels(budget, steps, base))
+    return sweep_budget(problem, budget_levels(budget, steps, problem.new_business_available))
 
 
 def explain(problem: Problem) -> Explanation:

@@ -13,7 +13,6 @@ import math
 
 import pandas as pd
 
-from .budget import new_business_pool
 from .plan import Plan, instrument_cents, money_cents, pool_cents, to_cents
 from .problem import Problem
 
@@ -35,9 +34,9 @@ def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFr
         if unit == "€":
             ok = slack >= -1e-9
             binding = slack < BINDING_EUROS
-        elif kind == "split":
-            ok = slack >= -SPLIT_TOLERANCE
-            binding = True
+        elif unit == "€ (exact)":
+            ok = slack >= -(SPLIT_TOLERANCE + 1e-9 * abs(rhs))
+            binding = kind == "split" or slack < BINDING_EUROS
         else:
             ok = slack >= -ENTRY_TOLERANCE * max(1.0, abs(rhs))
             binding = abs(slack) < BINDING_ENTRIES
@@ -69,13 +68,12 @@ def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFr
 
     cents = money_cents(problem, plan)
     by_pool = pool_cents(problem, cents)
-    egt = new_business_pool(problem.spec.model).id
     used_pools = set(cents["pool"])
     for pid, pool in problem.pools.iterrows():
         if pid not in used_pools:
             continue
-        name = "budget:new_business" if pid == egt else f"pool:{pid}"
-        row(name, "budget" if pid == egt else "pool", pid, "€", by_pool[pid] / 100,
+        name = problem.pool_row(pid)
+        row(name, "budget" if pid == problem.new_business_pool else "pool", pid, "€", by_pool[pid] / 100,
             "<=", to_cents(float(pool["available"])) / 100)
 
     by_instrument = instrument_cents(problem, cents)
@@ -83,14 +81,11 @@ def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFr
         spent = sum(int(by_instrument[i]) for i in cap.instruments)
         row(f"cap:{cap.id}", "cap", cap.id, "€", spent / 100, "<=", math.floor(cap.limit * 100 + 1e-6) / 100)
 
-    entries_ids = inst.index[inst["unit"] == "entries"]
     for cov in problem.coverage:
-        share = problem.groups[cov.group].reindex(entries_ids)
-        x = levels.reindex(entries_ids).astype(float)
-        weight = x * inst["unit_cost"].reindex(entries_ids) if cov.basis == "money" else x
-        reach = float((share * weight).sum())
-        need = cov.min_share * float(weight.sum()) if cov.min_share is not None else float(cov.min_count or 0.0)
-        row(f"coverage:{cov.id}", "coverage", cov.id, "€" if cov.basis == "money" else "entries", reach, ">=", need)
+        reach, total = problem.group_reach(levels, cov.group, cov.basis)
+        need = cov.min_share * total if cov.min_share is not None else float(cov.min_count or 0.0)
+        # money coverage is not rounded to cents: it holds to a cent, like the solver's own tolerance
+        row(f"coverage:{cov.id}", "coverage", cov.id, "€ (exact)" if cov.basis == "money" else "entries", reach, ">=", need)
 
     for lim in problem.place_limits:
         used = sum(float(levels[i]) * k for i, k in zip(lim.instruments, lim.per_entry))
@@ -98,6 +93,3 @@ def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFr
 
     return pd.DataFrame(rows, columns=COLUMNS)
 
-
-def violations(checks: pd.DataFrame) -> pd.DataFrame:
-    return checks[~checks["ok"]]

@@ -49,6 +49,7 @@ class Diagnosis:
     fixes: pd.DataFrame
     alone: pd.Series
     integer_only: bool = False
+    feasible: bool = False
 
 
 def diagnose(problem: Problem, integer: bool = False) -> Diagnosis:
@@ -56,6 +57,8 @@ def diagnose(problem: Problem, integer: bool = False) -> Diagnosis:
         relaxed = build_lp(problem)
         if _run(relaxed, "highs") == "Optimal":
             return Diagnosis(problem.name, pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=bool), integer_only=True)
+    if _run(build_lp(problem), "highs") == "Optimal":
+        return Diagnosis(problem.name, pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=bool), feasible=True)
     conflict = _conflict(problem)
     fixes, alone = [], {}
     for family in FAMILIES:
@@ -98,7 +101,7 @@ def _conflict(problem: Problem) -> pd.DataFrame:
             continue  # accounting rows: who pays, not a requirement
         side = {2: "lower", 3: "upper"}.get(int(b), "both")
         records.append({"name": name, "kind": info.kind if info else "", "label": info.label if info else "",
-                        "bound": side, "value": info.rhs if info else math.nan})
+                        "bound": side, "value": info.rhs if info else math.nan, "unit": info.unit if info else ""})
     for c, b in zip(iis.col_index_, iis.col_bound_):
         var = names.get(c, "")
         iid = var[2:] if var.startswith("x_") else var
@@ -111,8 +114,10 @@ def _conflict(problem: Problem) -> pd.DataFrame:
             label = f"{'minimum' if side == 'lower' else 'maximum'} of {inst.at[iid, 'name']}"
             if inst.at[iid, "fixed"]:
                 kind, label = "fixed", f"fixed entries of {inst.at[iid, 'name']} ({inst.at[iid, 'financing']})"
-            records.append({"name": f"{kind}:{iid}", "kind": kind, "label": label, "bound": side, "value": value})
-    return pd.DataFrame(records, columns=["name", "kind", "label", "bound", "value"])
+            unit = "€" if inst.at[iid, "unit"] == "euros" else "entries"
+            records.append({"name": f"{kind}:{iid}", "kind": kind, "label": label, "bound": side, "value": value,
+                            "unit": unit})
+    return pd.DataFrame(records, columns=["name", "kind", "label", "bound", "value", "unit"])
 
 
 def _relax(problem: Problem, families: tuple[str, ...]) -> list[dict] | None:
@@ -175,9 +180,7 @@ def _describe(problem: Problem, lp: LinearProgram, name: str, value: float, leve
     if info.kind == "coverage":
         cov = next(c for c in problem.coverage if c.id == info.ref)
         if cov.min_share is not None:
-            ids = [i for i in inst.index if inst.at[i, "unit"] == "entries"]
-            weight = {i: float(inst.at[i, "unit_cost"]) if cov.basis == "money" else 1.0 for i in ids}
-            total = sum(levels[i] * weight[i] for i in ids)
+            total = problem.group_reach(pd.Series(levels), cov.group, cov.basis)[1]
             points = value / total * 100 if total else math.nan
             return {**out, "unit": "points", "change_value": -points, "current": cov.min_share * 100,
                     "change": f"−{points:.2f} points of the required share ({cov.min_share:.1%} → "

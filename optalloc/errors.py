@@ -48,6 +48,16 @@ class InfeasibleError(OptallocError):
         super().__init__(message)
 
 
+class UsageError(OptallocError):
+    """An argument outside what is allowed (a budget range, a group, a basis); names it and what is allowed."""
+
+    exit_code = 2
+
+    def __init__(self, argument: str, value: object, allowed: str):
+        self.argument = argument
+        super().__init__(f"{argument}: {_short(value)} — {allowed}")
+
+
 class SolverError(OptallocError):
     """The solver failed for a reason other than infeasibility (unbounded, numerical trouble, not installed)."""
 

@@ -64,7 +64,6 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
     duals = solution.duals
     checks = solution.checks.set_index("name")
     marginal = _basic(problem, solution)
-    entries_total = float(solution.plan.levels[inst["unit"] == "entries"].sum())
     rows = []
     for name, info in lp.rows.items():
         if info.kind in ("split", "lot") or name not in checks.index:
@@ -85,8 +84,7 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
         elif info.kind == "coverage":
             cov = next(c for c in problem.coverage if c.id == info.ref)
             if cov.min_share is not None:
-                total = entries_total if cov.basis == "entries" else float(
-                    (solution.plan.levels * inst["unit_cost"])[inst["unit"] == "entries"].sum())
+                total = problem.group_reach(solution.plan.levels, cov.group, cov.basis)[1]
                 value = -price * total / 100
                 text = (f"Requiring {cov.group} to have at least {cov.min_share:.1%} of all {cov.basis} costs "
                         f"{value:.2f} expected integrations per percentage point; lowering it by one point would "
@@ -151,16 +149,22 @@ def _cost_range(cost, x, rc, y, lp, pool_row, rhs_dn, rhs_up, at) -> tuple[float
     """Unit costs over which the mix stays optimal, for an instrument held at a bound.
 
     Its cost is its coefficient in one money row. A change Δ acts like moving that row's limit by −Δ·x
-    (primal side: HiGHS row ranging says how far the limit may move), and changes the reduced cost by
-    −y·Δ (dual side: at its minimum it must stay ≤ 0, at its maximum ≥ 0)."""
+    (primal side: for a binding row HiGHS row ranging says how far the limit may move; a row with room
+    takes a rise until the room is used up), and changes the reduced cost by −y·Δ (dual side: at its
+    minimum it must stay ≤ 0, at its maximum ≥ 0)."""
     low, high = -math.inf, math.inf
     row = lp.constraint[pool_row].index
     rhs = lp.rows[pool_row].rhs
+    activity = float(lp.prob.solverModel.getSolution().row_value[row])
     if x > TOL:
-        if rhs_up[row] < INF:
-            low = max(low, (rhs - rhs_up[row]) / x)
-        if rhs_dn[row] > -INF:
-            high = min(high, (rhs - rhs_dn[row]) / x)
+        if rhs - activity > 1e-6 * max(1.0, abs(rhs)):
+            # the row has room: the cost may rise until the room is used up (its ranging is of the activity)
+            high = min(high, (rhs - activity) / x)
+        else:
+            if rhs_up[row] < INF:
+                low = max(low, (rhs - rhs_up[row]) / x)
+            if rhs_dn[row] > -INF:
+                high = min(high, (rhs - rhs_dn[row]) / x)
     if y > TOL:
         if at == "min":
             low = max(low, rc / y)
@@ -170,13 +174,17 @@ def _cost_range(cost, x, rc, y, lp, pool_row, rhs_dn, rhs_up, at) -> tuple[float
 
 
 def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:
-    """Instruments whose whole cost sits in one money row (and in no binding cap): their pool row."""
+    """Instruments whose cost per entry appears in exactly one row — one money row — with their row.
+
+    An instrument in a legal cap or counted in a coverage requirement on money has its cost in more rows
+    than one; its cost range is not a one-row matter and is left out."""
+    capped = {i for cap in problem.caps for i in cap.instruments}
+    money_coverage = any(c.basis == "money" for c in problem.coverage)
     out = {}
     for iid, comps in problem.costs.groupby("instrument"):
-        if len(comps) != 1 or len(comps["pools"].iloc[0]) != 1:
+        if len(comps) != 1 or len(comps["pools"].iloc[0]) != 1 or iid in capped or money_coverage:
             continue
-        pool = comps["pools"].iloc[0][0]
-        name = "budget:new_business" if not problem.pools.at[pool, "earmarked"] else f"pool:{pool}"
+        name = problem.pool_row(comps["pools"].iloc[0][0])
         if name in lp.rows:
             out[str(iid)] = name
     return out

@@ -37,7 +37,7 @@ def write_solution(folder: Path | str, opt: Solution, off: Solution) -> list[Pat
     tables = solution_tables(opt, off)
     for name, df in tables.items():
         path = folder / f"{name}.csv"
-        df.to_csv(path, float_format="%.10g")
+        df.to_csv(path)  # floats as their shortest exact text: money keeps its cents at any size
         written.append(path)
     spec = opt.problem.spec
     cents = money_cents(opt.problem, opt.plan)

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from .budget import new_business_pool
 from .problem import Problem
 
 OPTIMUM_TOLERANCE = 1e-9  # relative: a later pass keeps integrations ≥ (1 − this) × optimum
@@ -75,10 +74,6 @@ class LinearProgram:
         """Add a row keeping the (scaled) objective at ``value`` less the tolerance, for a later pass."""
         keep = value - OPTIMUM_TOLERANCE * max(1.0, abs(value))
         self.prob.addConstraint(self.objective >= keep, name)
-
-
-def pool_row_name(problem: Problem, pool: str) -> str:
-    return "budget:new_business" if pool == new_business_pool(problem.spec.model).id else f"pool:{pool}"
 
 
 def build_lp(
@@ -160,7 +155,7 @@ def build_lp(
         terms = pool_terms[pid]
         if not terms:
             continue
-        name = pool_row_name(problem, pid)
+        name = problem.pool_row(pid)
         add(name, terms,
             RowInfo("budget" if name.startswith("budget") else "pool", "€", pool["name"], pid, "<=", float(pool["available"])))
 

@@ -82,6 +82,3 @@ def pool_cents(problem: Problem, cents: pd.DataFrame) -> pd.Series:
     by = cents.groupby("pool")["cents"].sum()
     return by.reindex(problem.pools.index, fill_value=0).astype("int64")
 
-
-def official_plan_levels(problem: Problem) -> pd.Series:
-    return problem.instruments["official"].copy()

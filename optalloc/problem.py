@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .budget import VBL_POOL, BudgetFigures, cap_base, derive_budget, new_business_pool
-from .errors import InputFileError
+from .errors import InputFileError, UsageError
 from .loading import Spec
 from .schema import Basis, Instrument
 
@@ -88,20 +88,39 @@ class Problem:
     spec: Spec = field(repr=False)
 
     @property
-    def ids(self) -> list[str]:
-        return list(self.instruments.index)
+    def new_business_pool(self) -> str:
+        """The id of the pool the new-business budget fills (the one pool that is not earmarked)."""
+        return str(self.pools.index[~self.pools["earmarked"]][0])
 
-    def unit_cost(self) -> pd.Series:
-        return self.instruments["unit_cost"]
+    @property
+    def new_business_available(self) -> float:
+        """What the new-business pool makes available: the budget less a reserve and a separate VBL pool."""
+        return float(self.pools.at[self.new_business_pool, "available"])
+
+    def pool_row(self, pool: str) -> str:
+        """The name of a pool's money row in the LP and the checks."""
+        return "budget:new_business" if pool == self.new_business_pool else f"pool:{pool}"
 
     def objective_coefficients(self) -> pd.Series:
         return self.instruments["rate"] * self.instruments["weight"]
+
+    def group_reach(self, levels: pd.Series, group: str, basis: str = "entries") -> tuple[float, float]:
+        """Entries (or money) of a plan reaching ``group``, and the plan's total entries (or money)."""
+        inst = self.instruments
+        entries = inst["unit"] == "entries"
+        weight = levels.reindex(inst.index).astype(float)
+        if basis == "money":
+            weight = weight * inst["unit_cost"]
+        weight = weight[entries]
+        return float((self.groups[group][entries] * weight).sum()), float(weight.sum())
 
 
 def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
     """Derive the planning problem of a loaded model; ``basis`` picks gross rates or net effects."""
     model = spec.model
     basis = basis or spec.rates.meta.default_basis
+    if basis not in ("gross", "net"):
+        raise UsageError("basis", basis, "gross (integration rates) or net (net effects)")
     figures = derive_budget(model)
     rows = {r.id: r for r in model.instruments}
     egt = new_business_pool(model).id
@@ -188,16 +207,11 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
     costs = pd.DataFrame.from_records(cost_rows, columns=["instrument", "component", "per_unit", "pools", "label"])
 
     pool_records = []
-    for rank, (pid, fig) in enumerate(sorted(figures.pools.items(), key=lambda kv: (not kv[1].earmarked, 0))):
+    # earmarked pools first (in the model's order), then the new-business pool: the order pools pay in
+    for rank, (pid, fig) in enumerate(sorted(figures.pools.items(), key=lambda kv: not kv[1].earmarked)):
         pool_records.append({"id": pid, "name": fig.name, "available": float(fig.available),
                              "earmarked": fig.earmarked, "rank": rank})
     pools = pd.DataFrame.from_records(pool_records).set_index("id")
-    for k, r in costs.iterrows():
-        for pid in r["pools"]:
-            if pid not in pools.index:
-                raise InputFileError(str(spec.path), f"instruments ({r['instrument']}).pools", pid,
-                                     "one of: " + ", ".join(pools.index))
-
     group_ids = [g.id for g in model.groups]
     shares = np.zeros((len(instruments), len(group_ids)))
     for i, rid in enumerate(instruments.index):
@@ -220,7 +234,7 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
         count = None
         if c.min_count == "official":
             weight = instruments["official"] * (instruments["unit_cost"] if c.basis == "money" else 1.0)
-            count = float((groups[c.group] * weight)[entries_mask].sum())
+            count = float((groups[c.group] * weight)[entries_mask].sum())  # as Problem.group_reach, before it exists
         elif c.min_count is not None:
             count = float(c.min_count)
         coverage.append(CoverageRule(c.id, c.group, c.basis, c.min_share, count, c.source))
@@ -264,6 +278,10 @@ def _bounds(spec: Spec, r: Instrument, official: float, at: str) -> tuple[float,
         elif r.bounds.max is not None:
             lower = min(lower, r.bounds.max)
         upper = r.bounds.max if r.bounds.max is not None else max(upper, lower)
+    if r.financing in ("prepaid", "partly_prepaid", "external") and upper > official + 1e-9:
+        raise InputFileError(str(spec.path), f"{at}.bounds.max", upper,
+                             f"at most the {official:g} entries printed: a {r.financing} row has no price for more "
+                             "(model the extra entries as a row bought with new money)")
     lot = r.lot_size or 1
     if lot > 1:
         low_lot = math.ceil(lower / lot - 1e-9) * lot

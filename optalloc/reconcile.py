@@ -10,7 +10,7 @@ longer occurs, makes the model fail.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -102,7 +102,7 @@ def reconcile(spec: Spec) -> Reconciliation:
             final.append(Check(d.check, "discrepancies", "recorded discrepancy", d.printed, d.computed,
                                unit="share", status=FAIL, field=f"discrepancies[{model.discrepancies.index(d)}].check",
                                explanation="no check has this id; the ids are listed by `optalloc validate --checks`"))
-    frame = pd.DataFrame([c.__dict__ for c in final])
+    frame = pd.DataFrame([c.__dict__ for c in final], columns=list(Check.__dataclass_fields__))
     return Reconciliation(checks=frame, budget=budget)
 
 
@@ -206,34 +206,39 @@ def _area_checks(model: Model, places_for: frozenset[str]) -> list[Check]:
     return out
 
 
-def kennzahl_counts(model: Model, places_for: Iterable[str] = ()) -> dict[str, int]:
-    """Entries per Kennzahlen line, as the rows give them (a row split by its "davon" parts)."""
+def kennzahl_counts(model: Model, row_entries: Mapping[str, float] | None = None,
+                    places_for: Iterable[str] = ()) -> dict[str, float]:
+    """Entries per Kennzahlen line. ``row_entries`` gives each printed row's entries (a plan's); without
+    it the document's own (or places, for the rows in ``places_for``). A row split by its "davon" parts
+    gives each part its printed share of the row, the rest to the line named ``rest``."""
     places_for = frozenset(places_for)
-    counts: dict[str, int] = {}
+    counts: dict[str, float] = {}
     for r in model.instruments:
         if r.kennzahl is None or r.entries is None:
             continue
-        n = r.places if (r.id in places_for and r.places is not None) else r.entries
+        if row_entries is not None:
+            n = float(row_entries.get(r.id, 0.0))
+        else:
+            n = float(r.places if (r.id in places_for and r.places is not None) else r.entries)
         if isinstance(r.kennzahl, str):
-            counts[r.kennzahl] = counts.get(r.kennzahl, 0) + n
+            counts[r.kennzahl] = counts.get(r.kennzahl, 0.0) + n
             continue
-        parts = {p.id: p.entries or 0 for p in r.breakdown}
-        listed = 0
+        parts = {p.id: (p.entries or 0) / r.entries for p in r.breakdown} if r.entries else {}
+        listed = 0.0
         for part, line in r.kennzahl.items():
             if part != "rest":
-                counts[line] = counts.get(line, 0) + parts[part]
-                listed += parts[part]
+                counts[line] = counts.get(line, 0.0) + n * parts[part]
+                listed += n * parts[part]
         if "rest" in r.kennzahl:
-            line = r.kennzahl["rest"]
-            counts[line] = counts.get(line, 0) + n - listed
-    return counts
+            counts[r.kennzahl["rest"]] = counts.get(r.kennzahl["rest"], 0.0) + n - listed
+    return {line: round(v, 9) for line, v in counts.items()}
 
 
 def _kennzahlen_checks(model: Model, places_for: frozenset[str]) -> list[Check]:
     k = model.kennzahlen
     if k is None:
         return []
-    counts = kennzahl_counts(model, places_for)
+    counts = kennzahl_counts(model, places_for=places_for)
     out = []
     total = 0
     for i, p in enumerate(k.purposes):

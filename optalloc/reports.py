@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .plan import instrument_cents, money_cents, pool_cents
+from .reconcile import kennzahl_counts
 from .solve import Solution
 
 
@@ -138,26 +139,9 @@ def area_table(solution: Solution, baseline: Solution | None = None) -> pd.DataF
 
 
 def _kennzahl_lines(solution: Solution) -> dict[str, float]:
-    """Entries per Kennzahlen line; a row split by 'davon' parts keeps the parts' official shares."""
-    model = solution.problem.spec.model
+    """Entries per Kennzahlen line of a plan; a row split by 'davon' parts keeps the parts' printed shares."""
     fig = _row_figures(solution)
-    counts: dict[str, float] = {}
-    for r in model.instruments:
-        if r.kennzahl is None or r.entries is None or r.id not in fig.index:
-            continue
-        n = float(fig.at[r.id, "entries"])
-        if isinstance(r.kennzahl, str):
-            counts[r.kennzahl] = counts.get(r.kennzahl, 0.0) + n
-            continue
-        parts = {p.id: (p.entries or 0) / r.entries for p in r.breakdown}
-        listed = 0.0
-        for part, line in r.kennzahl.items():
-            if part != "rest":
-                counts[line] = counts.get(line, 0.0) + n * parts[part]
-                listed += n * parts[part]
-        if "rest" in r.kennzahl:
-            counts[r.kennzahl["rest"]] = counts.get(r.kennzahl["rest"], 0.0) + n - listed
-    return counts
+    return kennzahl_counts(solution.problem.spec.model, fig["entries"].dropna().to_dict())
 
 
 def kennzahlen_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:

@@ -28,16 +28,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from .budget import derive_budget, euros
 from .errors import InputFileError
 from .loading import Spec, check_references, parse, read_yaml
-from .schema import Model, Strict
+from .schema import Model, Money, Rate, Share, Strict, _number
 
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Euros = Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]
-Factor = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+Euros = Money
+Factor = Annotated[float, BeforeValidator(_number), Field(ge=0, le=100)]
 
 
 class BudgetChange(Strict):
@@ -72,10 +71,10 @@ class InstrumentChange(Strict):
     min: Euros | None = None
     max: Euros | None = None
     drop: bool = False
-    rate: dict[Literal["gross", "net"], Annotated[float, Field(ge=-1, le=1)]] | None = None
+    rate: dict[Literal["gross", "net"], Rate] | None = None
     rate_factor: Factor | None = None
-    unit_cost: Annotated[float, Field(gt=0, le=1e10)] | None = None
-    cost_factor: Annotated[float, Field(gt=0, le=100)] | None = None
+    unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=1e10)] | None = None
+    cost_factor: Annotated[float, BeforeValidator(_number), Field(gt=0, le=100)] | None = None
     pools: list[str] | None = None
 
     @model_validator(mode="after")
@@ -104,8 +103,8 @@ class CoverageChange(Strict):
 
 
 class BoundsChange(Strict):
-    min_share_of_official: Annotated[float, Field(ge=0, le=1)] | None = None
-    max_share_of_official: Annotated[float, Field(ge=1, le=100)] | None = None
+    min_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)] | None = None
+    max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)] | None = None
 
 
 class AssumptionsChange(Strict):
@@ -121,7 +120,7 @@ class Scenario(Strict):
     caps: dict[str, CapChange] = {}
     instruments: dict[str, InstrumentChange] = {}
     coverage: dict[str, CoverageChange] = {}
-    priorities: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}
+    priorities: dict[str, Factor] = {}
     assumptions: AssumptionsChange | None = None
 
 
@@ -161,20 +160,28 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
              + (", ..." if len(ids) > 20 else ""))
         raise AssertionError  # unreachable
 
-    figures = derive_budget(spec.model)
     tag = scenario.name
     b = scenario.budget
     if b is not None:
+        if b.allocation_cut_share is not None:
+            allocation = Decimal(str(raw["budget"]["egt_allocation"]))
+            raw["budget"]["egt_allocation"] = float(euros(allocation * (1 - Decimal(str(b.allocation_cut_share)))))
+        # a cut is booked as a reserved part of the new-business pool, of the budget as it now stands
+        new_business = derive_budget(parse(Model, raw, file)).new_business
         egt = next(p for p in raw["pools"] if p.get("derived"))
         reserved = egt.setdefault("reserved", {})
+
+        def book(label: str, amount: Decimal) -> None:
+            key = label
+            while key in reserved:  # the same cut applied again cuts again
+                key += " (again)"
+            reserved[key] = float(amount)
+
         if b.cut_share is not None:
-            reserved[f"cut {b.cut_share:.1%} of the new-business budget ({tag})"] = float(
-                euros(figures.new_business * Decimal(str(b.cut_share))))
+            book(f"cut {b.cut_share:.1%} of the new-business budget ({tag})",
+                 euros(new_business * Decimal(str(b.cut_share))))
         if b.cut_amount is not None:
-            reserved[f"cut of the new-business budget ({tag})"] = float(euros(b.cut_amount))
-        if b.allocation_cut_share is not None:
-            raw["budget"]["egt_allocation"] = float(
-                euros(figures.egt_allocation * (1 - Decimal(str(b.allocation_cut_share)))))
+            book(f"cut of the new-business budget ({tag})", euros(b.cut_amount))
         if b.reserve_share is not None:
             raw["budget"]["reserve_share"] = b.reserve_share
         if b.vbl_pool is not None:
@@ -203,6 +210,10 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         at = f"instruments.{iid}"
         if row["financing"] == "info":
             fail(at, iid, "an information row has no entries or money to change")
+        grow = change.fix if change.fix is not None else change.max
+        if row["financing"] in ("prepaid", "partly_prepaid", "external") and grow is not None and grow > row["entries"]:
+            fail(f"{at}.{'fix' if change.fix is not None else 'max'}", grow,
+                 f"at most the {row['entries']} entries printed: a {row['financing']} row has no price for more")
         if change.fix is not None:
             row["bounds"] = {"min": change.fix, "max": change.fix}
         elif change.drop:
@@ -217,6 +228,8 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         if change.rate is not None:
             row["rate"] = {**(row.get("rate") or {}), **change.rate}
         if change.rate_factor is not None:
+            if not row.get("rate_class"):
+                fail(f"{at}.rate_factor", change.rate_factor, f"the row ({row['financing']}) has no rate to scale")
             cls = spec.rates.classes[row["rate_class"]]
             current = row.get("rate") or {}
             row["rate"] = {b: max(-1.0, min(1.0, (current.get(b) if current.get(b) is not None else getattr(cls, b).value)
@@ -233,6 +246,11 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
                     problem = build_problem(spec)
                 row["unit_cost"] = float(problem.instruments.at[iid, "unit_cost"]) * change.cost_factor
         if change.pools is not None:
+            if row["financing"] == "shared":
+                fail(f"{at}.pools", change.pools, f"a shared row is paid from {row['money_in']}'s budget: "
+                     f"change the pools of {row['money_in']}")
+            if row["financing"] in ("prepaid", "external", "info"):
+                fail(f"{at}.pools", change.pools, f"a {row['financing']} row takes no new money")
             row["pools"] = change.pools
     for cid, change in scenario.coverage.items():
         existing = [c for c in raw.get("coverage", []) if c["id"] == cid]
@@ -255,7 +273,7 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         item.update(update)
         if change.min_count_factor is not None:
             item.pop("min_share", None)
-            item["min_count"] = _official_reach(spec, item) * change.min_count_factor
+            item["min_count"] = _official_reach(spec, item, file) * change.min_count_factor
     if scenario.priorities:
         raw["priorities"] = {**raw.get("priorities", {}), **scenario.priorities}
     if scenario.assumptions and scenario.assumptions.bounds:
@@ -270,15 +288,13 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
     return new
 
 
-def _official_reach(spec: Spec, coverage: dict[str, Any]) -> float:
+def _official_reach(spec: Spec, coverage: dict[str, Any], file: str) -> float:
+    """What the official plan gives the coverage requirement's group (entries or money)."""
     from .problem import build_problem
 
     problem = build_problem(spec)
-    inst = problem.instruments
-    entries = inst["unit"] == "entries"
-    weight = inst["official"] * (inst["unit_cost"] if coverage.get("basis", "entries") == "money" else 1.0)
     group = coverage.get("group")
     if group not in problem.groups.columns:
-        raise InputFileError("<scenario>", f"coverage.{coverage['id']}.group", group,
+        raise InputFileError(file, f"coverage.{coverage['id']}.group", group,
                              "one of: " + ", ".join(problem.groups.columns))
-    return float((problem.groups[group] * weight)[entries].sum())
+    return problem.group_reach(problem.instruments["official"], group, coverage.get("basis", "entries"))[0]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleError, InputFileError, SolverError
+from .errors import InfeasibleError, SolverError, UsageError
 from .lp import build_lp, preference_weights
 from .problem import Problem
 from .solve import DUAL_TOLERANCE, _run, optimise
@@ -43,7 +43,7 @@ class Sweep:
 
     @property
     def base_budget(self) -> float:
-        return float(self.problem.pools.at[_egt(self.problem), "available"])
+        return self.problem.new_business_available
 
     @property
     def cut_order(self) -> pd.DataFrame:
@@ -51,28 +51,25 @@ class Sweep:
         return cut_order(self)
 
 
-def _egt(problem: Problem) -> str:
-    return next(pid for pid, r in problem.pools.iterrows() if not r["earmarked"])
-
-
 def budget_levels(spec: str, steps: int, base: float) -> np.ndarray:
     """Parse a range such as ``70%:110%`` (of ``base``) or ``15e6:30e6`` (euros) into ``steps`` levels."""
-    m = re.fullmatch(r"\s*([0-9.eE+]+)(%?)\s*:\s*([0-9.eE+]+)(%?)\s*", spec)
+    number = r"(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
+    m = re.fullmatch(rf"\s*{number}(%?)\s*:\s*{number}(%?)\s*", spec)
     if not m or steps < 2:
-        raise InputFileError("--budget", "", spec, "a range FROM:TO in percent of the model's new-business budget "
-                             "(70%:110%) or in euros (15e6:30e6), with --steps 2 or more")
+        raise UsageError("--budget", spec, "a range FROM:TO in percent of the model's new-business budget "
+                         "(70%:110%) or in euros (15e6:30e6), with 2 or more steps")
     lo, lo_pct, hi, hi_pct = float(m.group(1)), m.group(2), float(m.group(3)), m.group(4)
     lo = lo / 100 * base if lo_pct else lo
     hi = hi / 100 * base if hi_pct else hi
     if not (0 <= lo < hi):
-        raise InputFileError("--budget", "", spec, "FROM must be below TO, and neither negative")
+        raise UsageError("--budget", spec, "FROM must be below TO, and neither negative")
     return np.linspace(lo, hi, steps)
 
 
 def with_budget(problem: Problem, available: float) -> Problem:
     """The same problem with the new-business pool making ``available`` euros available."""
     pools = problem.pools.copy()
-    pools.at[_egt(problem), "available"] = float(available)
+    pools.at[problem.new_business_pool, "available"] = float(available)
     return dataclasses.replace(problem, pools=pools)
 
 
@@ -89,7 +86,7 @@ def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast
     coef = problem.objective_coefficients().reindex(ids).to_numpy()
     integrations = values @ coef
     integrations[np.array(status) != "optimal"] = np.nan
-    base = float(problem.pools.at[_egt(problem), "available"])
+    base = problem.new_business_available
     curve = pd.DataFrame({
         "share": budgets / base,
         "status": status,
@@ -114,7 +111,7 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
     receives the time spent inside HiGHS (the solver's floor for these very solves)."""
     lp = build_lp(problem)
     if row_name not in lp.constraint:
-        raise SolverError(f"the model has no row {row_name!r} to vary")
+        raise UsageError("row", row_name, "a row of the model: nothing in it draws on that row, so nothing to vary")
     _run(lp, "highs")  # builds PuLP's highspy object, lp.prob.solverModel
     import highspy
 
@@ -258,8 +255,3 @@ def cut_order(sweep: Sweep, tolerance: float = 1e-6) -> pd.DataFrame:
     out = out.sort_values(["_key", "at_minimum_from"], ascending=[False, False]).drop(columns="_key")
     out.insert(0, "rank", range(1, len(out) + 1))
     return out
-
-
-def official_point(problem: Problem, official_integrations: float) -> tuple[float, float]:
-    """Where the official plan sits on the curve: its budget (the model's) and its integrations."""
-    return float(problem.pools.at[_egt(problem), "available"]), official_integrations

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .errors import InputFileError, InfeasibleError
+from .errors import InfeasibleError, UsageError
 from .lp import build_lp
 from .problem import CoverageRule, Problem
 from .solve import _run, optimise
@@ -40,18 +40,15 @@ class Tradeoff:
 
 
 def _reach(problem: Problem, levels: pd.Series, group: str) -> tuple[float, float]:
-    inst = problem.instruments
-    entries = inst["unit"] == "entries"
-    share = problem.groups[group]
-    reach = float((share * levels)[entries].sum())
-    total = float(levels[entries].sum())
+    """Entries reaching ``group`` and their share of all entries."""
+    reach, total = problem.group_reach(levels, group)
     return reach, reach / total if total else float("nan")
 
 
 def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd.Series | None = None) -> Tradeoff:
     """The Pareto front of expected integrations against the entries reaching ``group``."""
     if group not in problem.groups.columns:
-        raise InputFileError("tradeoff", "group", group, "one of: " + ", ".join(problem.groups.columns))
+        raise UsageError("group", group, "one of the model's groups: " + ", ".join(problem.groups.columns))
     if points < 2:
         raise ValueError("a front needs at least 2 points")
     best = optimise(problem)  # raises InfeasibleError with a diagnosis

@@ -18,6 +18,8 @@ _UNIT = {"entries": "entry", "places": "place"}
 
 
 def _status(v: object) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
     return STATUS.get(str(v), str(v))
 
 
@@ -35,7 +37,8 @@ def validation_report(spec: Spec, rec: Reconciliation) -> str:
                        for c, p in zip(lines.computed, lines.printed)]
     out.append(render(lines, [Col("item", "Budget (chapter 2)", align="<"), Col("sign", ""), Col("computed", "computed €", money),
                               Col("printed", "printed €", money), Col("status", "", align="<")]))
-    out.append(f"(the allocation is net of the BEZ; the shift is already reduced by the VBL credit of {money(float(b.vbl_credit))} €)")
+    if b.vbl_credit:
+        out.append(f"(the shift to administration is already reduced by the VBL credit of {money(float(b.vbl_credit))} €)")
     out.append("")
     pools = pd.DataFrame([
         (p.id, p.name, float(p.amount), float(p.planning_share), float(p.reserved), float(p.available))
@@ -51,11 +54,15 @@ def validation_report(spec: Spec, rec: Reconciliation) -> str:
     out.append(_checks_table(rec, "kennzahlen", "Kennzahlen (chapter 3): entries by purpose, Zweckbestimmung I–VII"))
     out.append("")
     vbl_rows = pd.DataFrame([(r.id, r.name, r.vbl) for r in m.instruments if r.vbl > 0], columns=["id", "name", "vbl"]).set_index("id")
-    vbl_check = rec.checks[rec.checks["id"] == "vbl:sum"].iloc[0]
-    out.append(render(vbl_rows, [Col(None, "VBL parts", align="<"), Col("name", "", align="<", width=60), Col("vbl", "€", money)],
-                      total={"name": "sum of the parts / VBL credit", "vbl": f"{money(vbl_check.computed)} / {money(vbl_check.printed)}"}))
-    out.append(f"status: {_status(vbl_check.status)}")
-    out.append("")
+    vbl_checks = rec.checks[rec.checks["id"] == "vbl:sum"]
+    if not vbl_checks.empty:
+        vbl_check = vbl_checks.iloc[0]
+        out.append(render(vbl_rows, [Col(None, "VBL parts", align="<"), Col("name", "", align="<", width=60),
+                                     Col("vbl", "€", money)],
+                          total={"name": "sum of the parts / VBL credit",
+                                 "vbl": f"{money(vbl_check.computed)} / {money(vbl_check.printed)}"}))
+        out.append(f"status: {_status(vbl_check.status)}")
+        out.append("")
     out.append(_checks_table(rec, "rows", "Rows: 'davon' splits and lot sizes"))
     out.append("")
     explained = rec.checks[rec.checks["status"] == EXPLAINED]
@@ -115,6 +122,12 @@ def _area_view(rec: Reconciliation) -> str:
         d[f"{what}_computed"] = c.computed
         d[f"{what}_status"] = c.status
     table = pd.DataFrame.from_dict(by_area, orient="index")
+    for what in ("entries", "money"):
+        for part in ("printed", "computed", "status"):
+            if f"{what}_{part}" not in table:
+                table[f"{what}_{part}"] = None
+    if table.empty:
+        return "Priority areas: the model prints no sums to check."
     return render(table, [
         Col("label", "Priority areas (chapter 5.5, Anhang I)", align="<", width=58),
         Col("entries_printed", "entries printed", lambda v: count(v, 0)),
@@ -338,8 +351,8 @@ def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 1
     sample["budget"] = sample.index
     feasible = int((curve["status"] == "optimal").sum())
     head = (f"{sw.problem.name}: {n} budget levels from {money(curve.index.min())} € to {money(curve.index.max())} € "
-            f"({curve['share'].min():.0%} to {curve['share'].max():.0%} of the new-business budget "
-            f"{money(sw.base_budget)} €); {feasible} feasible; solved in {seconds:.2f} s ({sw.method} path)")
+            f"({curve['share'].min():.0%} to {curve['share'].max():.0%} of the {money(sw.base_budget)} € the "
+            f"new-business pool makes available); {feasible} feasible; solved in {seconds:.2f} s ({sw.method} path)")
     parts = [head, "", render(sample, [
         Col("budget", "budget €", money),
         Col("share", "of model", lambda v: percent(v, 1)),
@@ -368,6 +381,8 @@ def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 1
 
 def diagnosis_view(d) -> str:
     """What collides and the smallest changes that fix it, ranked."""
+    if d.feasible:
+        return "The problem is feasible: every requirement can hold."
     if d.integer_only:
         return ("The continuous plan is feasible; only whole entries in lots do not fit. Solve without --integer, "
                 "or widen the bounds of the instruments bought in lots.")
@@ -386,8 +401,9 @@ def diagnosis_view(d) -> str:
             part = bounds[bounds["kind"] == kind]
             if part.empty:
                 continue
-            names = [f"{n.split(':', 1)[1]} {'≥' if kind != 'entries_max' else '≤'} {count(v, 1)}"
-                     for n, v in zip(part["name"], part["value"])]
+            names = [f"{n.split(':', 1)[1]} {'≥' if kind != 'entries_max' else '≤'} "
+                     f"{money(v) + ' €' if u == '€' else count(v, 1)}"
+                     for n, v, u in zip(part["name"], part["value"], part["unit"])]
             shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
             out.append(f"  - {what} {len(names)} instrument{'s' if len(names) > 1 else ''}: {shown}")
     if d.fixes.empty:

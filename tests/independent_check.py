@@ -30,7 +30,8 @@ def derive(raw: dict) -> dict:
     for p in raw["pools"]:
         if p.get("derived"):
             egt = p["id"]
-            avail = new_business * p.get("planning_share", 1.0) - new_business * b.get("reserve_share", 0.0)
+            avail = (new_business * p.get("planning_share", 1.0) - new_business * b.get("reserve_share", 0.0)
+                     - sum(p.get("reserved", {}).values()))
             if b.get("vbl_pool") == "separate":
                 avail -= b["vbl_credit"]
                 pools["vbl"] = b["vbl_credit"]

@@ -74,7 +74,7 @@ def test_front_price_matches_a_finite_difference(problem, front):
 
 
 def test_unknown_group_is_refused(problem):
-    with pytest.raises(oa.InputFileError, match="one of"):
+    with pytest.raises(oa.UsageError, match="one of"):
         oa.tradeoff(problem, "pensioners")
 
 

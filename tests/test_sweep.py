@@ -56,10 +56,11 @@ def test_budget_range_parsing(problem):
     base = problem.pools.at["egt", "available"]
     assert np.allclose(budget_levels("50%:100%", 3, base), [base / 2, base * 0.75, base])
     assert np.allclose(budget_levels("1e6:3e6", 3, base), [1e6, 2e6, 3e6])
-    from optalloc.errors import InputFileError
+    from optalloc.errors import UsageError
 
-    with pytest.raises(InputFileError):
-        budget_levels("110%:70%", 3, base)
+    for bad in ("110%:70%", ".:5", "e:5", "70%", "a:b"):
+        with pytest.raises(UsageError):
+            budget_levels(bad, 3, base)
 
 
 def test_sweep_command_writes_csv_and_plot(tmp_path):
