@@ -19,8 +19,9 @@ Objective: maximise Σ rate × weight × level (expected integrations), divided 
 (``LinearProgram.scale``) so that the solvers see coefficients near 1 whatever the rates' size; duals
 and ranges are multiplied back. Where several plans are equally good (two instruments with the same rate
 and cost, say), a second solve on the optimal face — every variable with a nonzero reduced cost fixed,
-every row with a nonzero dual held tight — maximises :func:`preference` (earlier rows of the model
-first). The optimum is kept exactly, and the same input gives the same plan on every solver, warm or cold.
+every row with a nonzero dual held tight — maximises :func:`preference`, a fixed preference in which
+earlier rows of the model weigh more. The optimum is kept exactly, and the same input gives the same plan
+on every solver, warm or cold.
 
 Money rows hold exactly; the plan's money is rounded to the cent in :mod:`optalloc.plan` so that each
 pool's cents add up to its rounded exact total, which therefore fits the pool.
@@ -201,9 +202,9 @@ def build_lp(
 
 
 def preference_weights(problem: Problem) -> dict[str, float]:
-    """Weights of the tie-break objective: earlier rows of the model first, each instrument's range
-    counted alike (so that a money line in euros does not outweigh entries). Distinct weights make the
-    tie-break's optimum unique."""
+    """Weights of the tie-break objective: (N − row order) / N, divided by the instrument's range of levels
+    (so that a money line in euros does not outweigh entries). Earlier rows weigh more per unit of their
+    range; distinct weights make the tie-break's optimum unique."""
     inst = problem.instruments
     n = float(len(inst))
     return {i: (n - float(inst.at[i, "order"])) / n / max(1.0, float(inst.at[i, "upper"] - inst.at[i, "lower"]))

@@ -159,7 +159,8 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
         sol = h.getSolution()
         x, col_dual = np.asarray(sol.col_value), np.asarray(sol.col_dual)
         row_dual = np.asarray(sol.row_dual)
-        duals.append(-row_dual[row] * lp.scale)  # undo PuLP's negation and the objective's scale
+        price = -row_dual[row] * lp.scale  # undo PuLP's negation and the objective's scale
+        duals.append(price if abs(price) > 1e-15 else 0.0)
         at_bound = (np.abs(x - col_lo) <= 1e-9) | (np.abs(x - col_hi) <= 1e-9)
         if np.any(movable & at_bound & (np.abs(col_dual) <= DUAL_TOLERANCE)):
             fixed = np.abs(col_dual) > DUAL_TOLERANCE

@@ -67,7 +67,7 @@ def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd
     front = pd.DataFrame({
         "share": shares,
         "integrations": np.where(np.array(status) == "optimal", integrations, np.nan),
-        "cost_per_entry": -np.asarray(duals),
+        "cost_per_entry": np.where(np.abs(duals) > 1e-15, -np.asarray(duals), 0.0),
         "status": status,
     }, index=entries.index)
     official = None
