@@ -1,0 +1,45 @@
+"""Bad scenario files: one clear line naming the scenario file, the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+from .conftest import MODEL
+
+BAD = Path(__file__).resolve().parent / "bad_scenarios"
+
+EXPECTED = {
+    "unknown_instrument.yaml": ("instruments.fbx: 'fbx'", "did you mean 'fbw'?"),
+    "unknown_field.yaml": ("budget.cut_shares", "unknown field; did you mean 'cut_share'?"),
+    "german_number.yaml": ("budget.cut_amount: '1.000.000,00'", "a plain number such as 1000000.00"),
+    "share_above_one.yaml": ("budget.cut_share: 1.5", "less than or equal to 1"),
+    "prepaid_grows.yaml": ("instruments.asa.max: 100.0", "at most the 48 entries printed"),
+    "shared_pools.yaml": ("instruments.agh_mae_u25.pools", "change the pools of agh_mae"),
+    "unknown_pool.yaml": ("pools.refugee_t3: 'refugee_t3'", "did you mean 'refugee_t2'?"),
+    "min_above_max.yaml": ("instruments.egz", "min (900) is above max (500)"),
+    "coverage_without_group.yaml": ("coverage.women_share", "needs 'group'"),
+    "not_a_mapping.yaml": ("top level", "a scenario file is a YAML mapping"),
+}
+
+
+def test_every_bad_scenario_has_an_expectation():
+    assert {p.name for p in BAD.glob("*.yaml")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_scenario_gets_one_clear_line(name):
+    path = BAD / name
+    result = CliRunner().invoke(main, ["solve", str(MODEL), "-s", str(path), "--show", "none"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"optalloc: {path}")
+    assert "Traceback" not in result.output
+    for fragment in EXPECTED[name]:
+        assert fragment in lines[0], (fragment, lines[0])
