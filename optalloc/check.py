@@ -1,19 +1,19 @@
 """Independent checker: does a plan satisfy every rule of the problem? Plain arithmetic, no solver.
 
 ``check_plan(problem, plan)`` recomputes each constraint the LP claims — bounds, lots, pool money, legal
-caps, coverage, places — from the plan's levels and its money in whole cents, and returns one row per
-constraint, named as in the LP, with its left- and right-hand side, slack and verdict. Money is compared
-in whole cents, exactly; entries within ``ENTRY_TOLERANCE``. A row is ``binding`` when its slack is below
-``BINDING_EUROS`` (money) or ``BINDING_ENTRIES`` (entries, places).
+caps, coverage, places — from the plan's levels and its money, and returns one row per constraint, named
+as in the LP, with its left- and right-hand side, slack and verdict. Pool money is compared in the whole
+cents the reports print, exactly; money that is not printed per pool (a cap, coverage on money, the
+pools' parts of a cost) in exact euros within a cent (``SPLIT_TOLERANCE``); entries within
+``ENTRY_TOLERANCE``. A row is ``binding`` when its slack is below ``BINDING_EUROS`` (money) or
+``BINDING_ENTRIES`` (entries, places).
 """
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from .plan import Plan, instrument_cents, money_cents, pool_cents, to_cents
+from .plan import Plan, money_cents, pool_cents, to_cents
 from .problem import Problem
 
 ENTRY_TOLERANCE = 1e-6  # entries: what a solver's feasibility tolerance may leave
@@ -76,10 +76,10 @@ def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFr
         row(name, "budget" if pid == problem.new_business_pool else "pool", pid, "€", by_pool[pid] / 100,
             "<=", to_cents(float(pool["available"])) / 100)
 
-    by_instrument = instrument_cents(problem, cents)
     for cap in problem.caps:
-        spent = sum(int(by_instrument[i]) for i in cap.instruments)
-        row(f"cap:{cap.id}", "cap", cap.id, "€", spent / 100, "<=", math.floor(cap.limit * 100 + 1e-6) / 100)
+        # the capped rows' exact money (their cents are rounded within each pool, not within the cap)
+        spent = sum(float(levels[i]) * float(inst.at[i, "unit_cost"]) for i in cap.instruments)
+        row(f"cap:{cap.id}", "cap", cap.id, "€ (exact)", spent, "<=", cap.limit)
 
     for cov in problem.coverage:
         reach, total = problem.group_reach(levels, cov.group, cov.basis)

@@ -71,9 +71,10 @@ class LinearProgram:
         """What the solver maximises: the integrations divided by ``scale``."""
         return self.integrations * (1.0 / self.scale)
 
-    def keep_optimum(self, value: float, name: str = "optimum:integrations") -> None:
-        """Add a row keeping the (scaled) objective at ``value`` less the tolerance, for a later pass."""
-        keep = value - OPTIMUM_TOLERANCE * max(1.0, abs(value))
+    def keep_optimum(self, value: float, tolerance: float = OPTIMUM_TOLERANCE,
+                     name: str = "optimum:integrations") -> None:
+        """Add a row keeping the (scaled) objective at ``value`` less a relative tolerance, for a later pass."""
+        keep = value - tolerance * max(1.0, abs(value))
         self.prob.addConstraint(self.objective >= keep, name)
 
 

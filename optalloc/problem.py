@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
 import pandas as pd
@@ -223,7 +223,9 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
         CapRule(
             id=c.id, name=c.name, categories=tuple(c.categories),
             instruments=tuple(instruments.index[instruments["cap_category"].isin(c.categories)]),
-            limit=float(Decimal(str(c.max_share)) * cap_base(figures, c.base) - Decimal(str(c.committed))),
+            # a cap is a sum of money: whole cents, rounded down so that what fits the cap fits the law
+            limit=float((Decimal(str(c.max_share)) * cap_base(figures, c.base) - Decimal(str(c.committed)))
+                        .quantize(Decimal("0.01"), rounding=ROUND_FLOOR)),
             base_amount=float(cap_base(figures, c.base)), max_share=c.max_share, committed=c.committed,
         )
         for c in model.caps

@@ -217,7 +217,7 @@ def constraint_table(solution: Solution) -> pd.DataFrame:
     checks["status"] = np.where(~checks["ok"], "broken", np.where(checks["binding"], "binding", "slack"))
     if solution.duals is not None:
         checks["shadow_price"] = solution.duals.reindex(checks.index)
-        money = checks["unit"] == "€"
+        money = checks["unit"].str.startswith("€")
         checks["per_1000_eur"] = np.where(money, checks["shadow_price"] * 1000, np.nan)
     return checks.drop(columns=["ok", "binding"])
 

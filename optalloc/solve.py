@@ -181,18 +181,38 @@ def pay(problem: Problem, levels: pd.Series) -> tuple[Plan, dict[str, float]]:
         raise SolverError(f"{problem.name}: finding how the pools pay for the plan failed")
     over = {lp.rows[name].ref: float(s.varValue or 0.0) for name, s in lp.slack.items() if (s.varValue or 0.0) > 0}
     if lp.split:
-        for s in lp.slack.values():
-            s.upBound = float(s.varValue or 0.0) + 1e-7
+        for name, s in lp.slack.items():
+            # what pass (1) found, with room for the floats at any size of pool (priced below, not used)
+            s.upBound = float(s.varValue or 0.0) + 1e-7 + 1e-9 * abs(lp.rows[name].rhs)
         rank = problem.pools["rank"]
         order = problem.instruments["order"]
         n = float(len(order))
+        overspend = 1000.0 * (float(rank.max()) + 2.0)  # dearer than any choice between pools
         lp.prob.setObjective(pulp.LpAffineExpression(
             [(v, float(rank[p]) * (1.0 + (n - float(order[i])) / n)) for (i, _, p), v in lp.split.items()]
+            + [(s, overspend) for s in lp.slack.values()]
         ))
         if _run(lp, "highs") != "Optimal":
             raise SolverError(f"{problem.name}: splitting the money between pools failed")
     split = {key: max(float(v.varValue or 0.0), 0.0) for key, v in lp.split.items()}
     return Plan(levels=levels.copy(), split=split), over
+
+
+def _polish(problem: Problem, found: LinearProgram) -> LinearProgram:
+    """CBC's vertex to full precision: CBC reports about eight significant digits (900 entries at 16,000 €
+    can come back cents too dear). The variables CBC put at a bound are fixed there and HiGHS solves for
+    the rest, which gives the same vertex, exactly. Falls back to CBC's own values if that fails."""
+    values = {v.name: v.varValue for v in found.prob.variables()}
+    lp = build_lp(problem)
+    for v in lp.prob.variables():
+        x = values.get(v.name)
+        if x is None:
+            continue
+        if v.lowBound is not None and abs(x - v.lowBound) <= 1e-6 * max(1.0, abs(v.lowBound)):
+            v.upBound = v.lowBound
+        elif v.upBound is not None and abs(x - v.upBound) <= 1e-6 * max(1.0, abs(v.upBound)):
+            v.lowBound = v.upBound
+    return lp if _run(lp, "highs") == "Optimal" else found
 
 
 def _fit_to_pools(problem: Problem, plan: Plan, over: dict[str, float]) -> Plan:
@@ -242,24 +262,31 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
     duals = reduced = None
     if not integer:
         duals, reduced = _read_duals(lp, solver)
+    rest = solver
+    if solver == "cbc" and not integer:
+        lp, rest = _polish(problem, lp), "highs"
     if least_money or integer:
-        # keep the optimum (and the least money) as rows, then prefer earlier rows within them
-        lp.keep_optimum(float(pulp.value(lp.objective) or 0.0))
+        # keep the optimum (and the least money) as rows, then prefer earlier rows within them; a MIP's
+        # optimum is taken at its whole entries, within the MIP's integrality tolerance
+        if integer:
+            lp.keep_optimum(integrations_of(problem, _read_plan(lp).levels) / lp.scale, tolerance=1e-7)
+        else:
+            lp.keep_optimum(float(pulp.value(lp.objective) or 0.0))
         if least_money:
             lp.prob.sense = pulp.LpMinimize
             lp.prob.setObjective(lp.money)
-            if _run(lp, solver) != "Optimal":
+            if _run(lp, rest) != "Optimal":
                 raise SolverError(f"{problem.name}: the least-money pass did not finish")
             least = float(pulp.value(lp.money) or 0.0)
             lp.prob.addConstraint(lp.money <= least + OPTIMUM_TOLERANCE * max(1.0, least), "least:money")
         lp.prob.sense = pulp.LpMaximize
         lp.prob.setObjective(preference(lp))
-        if _run(lp, solver) != "Optimal":
+        if _run(lp, rest) != "Optimal":
             raise SolverError(f"{problem.name}: the tie-break pass did not finish")
-    elif _ties_possible(lp, solver):
-        _fix_to_optimal_face(lp, solver)
+    elif _ties_possible(lp, rest):
+        _fix_to_optimal_face(lp, rest)
         lp.prob.setObjective(preference(lp))
-        if _run(lp, solver) != "Optimal":
+        if _run(lp, rest) != "Optimal":
             raise SolverError(f"{problem.name}: the tie-break pass did not finish")
     plan, over = pay(problem, _read_plan(lp).levels)
     if any(v > 1e-3 for v in over.values()):

@@ -276,12 +276,12 @@ def constraints_view(opt: Solution) -> str:
     rows["price"] = ""
     if has_duals:
         rows["price"] = [
-            (f"{r.per_1000_eur:+.4f} per 1,000 €" if r.unit == "€" else f"{r.shadow_price:+.4f} per {_UNIT.get(r.unit, r.unit)}")
+            (f"{r.per_1000_eur:+.4f} per 1,000 €" if r.unit.startswith("€") else f"{r.shadow_price:+.4f} per {_UNIT.get(r.unit, r.unit)}")
             if r.status == "binding" and abs(r.shadow_price) > 1e-9 else ""
             for r in rows.itertuples()
         ]
-    rows["lhs_f"] = [money(v) if u == "€" else count(v, 1) for v, u in zip(rows.lhs, rows.unit)]
-    rows["rhs_f"] = [money(v) if u == "€" else count(v, 1) for v, u in zip(rows.rhs, rows.unit)]
+    rows["lhs_f"] = [money(v) if u.startswith("€") else count(v, 1) for v, u in zip(rows.lhs, rows.unit)]
+    rows["rhs_f"] = [money(v) if u.startswith("€") else count(v, 1) for v, u in zip(rows.rhs, rows.unit)]
     title = ("Constraints of the optimal plan, checked independently of the solver; shadow price = expected integrations "
              "gained per unit more of the right-hand side" + ("" if has_duals else " (not available for whole-entry plans)"))
     return render(rows, [
@@ -384,8 +384,9 @@ def diagnosis_view(d) -> str:
     if d.feasible:
         return "The problem is feasible: every requirement can hold."
     if d.integer_only:
-        return ("The continuous plan is feasible; only whole entries in lots do not fit. Solve without --integer, "
-                "or widen the bounds of the instruments bought in lots.")
+        return ("A plan with fractions of entries is feasible, but none with whole entries (and whole lots): the "
+                "bounds, lots and limits leave no whole number that fits. Solve without --integer, or widen the "
+                "bounds of the instruments with fractional bounds or lot sizes.")
     out = []
     if not d.conflict.empty:
         out.append("These requirements collide (an irreducible set: drop any one of them and the rest can hold):")

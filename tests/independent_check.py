@@ -89,6 +89,8 @@ def derive(raw: dict) -> dict:
             lo = min(lo, bounds["max"])
         if bounds.get("max") is not None:
             hi = bounds["max"]
+        else:
+            hi = max(hi, lo)
         out[r["id"]] = {"row": r, "official": official, "lo": lo, "hi": hi, "costs": costs,
                         "unit": "euros" if r["financing"] == "money_only" else "entries"}
     return {"rows": out, "pools": pools, "egt": egt, "new_business": new_business}
