@@ -147,7 +147,7 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
 
     from optalloc.problem import build_problem
     from optalloc.solve import official
-    from optalloc.sweep import budget_levels, cut_order, sweep_budget
+    from optalloc.sweeps import budget_levels, cut_order, sweep_budget
     from optalloc.views import sweep_report
 
     _writable(out)
@@ -174,8 +174,8 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
         click.echo(f"wrote curve.csv, entries.csv, cut_order.csv and sweep.png to {out}")
     infeasible = result.curve.index[result.curve["status"] != "optimal"]
     if len(infeasible):
-        from optalloc.diagnose import diagnose
-        from optalloc.sweep import with_budget
+        from optalloc.diagnosis import diagnose
+        from optalloc.sweeps import with_budget
         from optalloc.views import diagnosis_view
 
         level = float(infeasible.max())
@@ -197,7 +197,7 @@ def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: 
     """Why the optimal plan of MODEL is what it is: binding constraints with their shadow prices, every
     instrument's reduced cost and the range of its rate over which the mix stays optimal, in words.
     An infeasible scenario gets a diagnosis: what collides and the smallest changes that fix it."""
-    from optalloc.explain import explain as explain_plan
+    from optalloc.explanation import explain as explain_plan
     from optalloc.problem import build_problem
     from optalloc.views import explanation_view
 

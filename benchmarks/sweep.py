@@ -28,7 +28,7 @@ import numpy as np
 
 from optalloc.loading import load_model
 from optalloc.problem import build_problem
-from optalloc.sweep import BUDGET_ROW, budget_levels, floor_seconds, parametric, sweep_budget
+from optalloc.sweeps import BUDGET_ROW, budget_levels, floor_seconds, parametric, sweep_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 

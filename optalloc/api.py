@@ -25,18 +25,18 @@ from typing import Any
 import pandas as pd
 
 from . import reports
-from .diagnose import Diagnosis
-from .diagnose import diagnose as _diagnose
-from .explain import Explanation
-from .explain import explain as _explain
+from .diagnosis import Diagnosis
+from .diagnosis import diagnose as _diagnose
+from .explanation import Explanation
+from .explanation import explain as _explain
 from .loading import load_model
 from .problem import Problem, build_problem
 from .scenarios import apply_scenarios
 from .solve import Solution, optimise
 from .solve import official as _official
-from .sweep import Sweep, budget_levels, cut_order, sweep_budget
-from .tradeoff import Tradeoff
-from .tradeoff import tradeoff as _tradeoff
+from .sweeps import Sweep, budget_levels, cut_order, sweep_budget
+from .tradeoffs import Tradeoff
+from .tradeoffs import tradeoff as _tradeoff
 
 
 def load(model: str | Path, scenarios: Sequence[str | Path | Mapping[str, Any]] = (), rates: str | Path | None = None,

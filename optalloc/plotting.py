@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .sweep import Sweep  # noqa: E402
-from .tradeoff import Tradeoff  # noqa: E402
+from .sweeps import Sweep  # noqa: E402
+from .tradeoffs import Tradeoff  # noqa: E402
 
 
 def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title: str = "") -> Figure:

@@ -254,7 +254,7 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
     lp = build_lp(problem, integer=integer)
     status = _run(lp, solver)
     if status == "Infeasible":
-        from .diagnose import diagnose
+        from .diagnosis import diagnose
 
         raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement", diagnose(problem, integer))
     if status != "Optimal":

@@ -342,7 +342,7 @@ def solve_report(opt: Solution, off: Solution, sections: tuple[str, ...]) -> str
 
 
 def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 11) -> str:
-    from .sweep import cut_order
+    from .sweeps import cut_order
 
     curve = sw.curve
     n = len(curve)

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from optalloc.diagnose import diagnose
+from optalloc.diagnosis import diagnose
 from optalloc.errors import InfeasibleError
-from optalloc.explain import explain
+from optalloc.explanation import explain
 from optalloc.problem import build_problem
 from optalloc.scenarios import apply_scenarios
 from optalloc.solve import optimise

@@ -29,7 +29,7 @@ from optalloc.errors import InfeasibleError
 from optalloc.plan import money_cents, pool_cents
 from optalloc.problem import build_problem
 from optalloc.solve import evaluate, official, optimise
-from optalloc.sweep import with_budget
+from optalloc.sweeps import with_budget
 
 from . import independent_check as ic
 from .strategies import load_written, models, scale_rates, spec_of, tiny_rate_models
@@ -319,7 +319,7 @@ def test_optimum_is_at_least_every_feasible_plan(pair, seed_):
 @given(models(cap=CAPS), st.lists(st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.01, 1.1, 2.0]) | st.floats(0, 3),
                                   min_size=2, max_size=4, unique=True))
 def test_more_budget_never_lowers_the_optimum(pair, factors):
-    """The new-business budget at several multiples of the model's (optalloc.sweep.with_budget): the
+    """The new-business budget at several multiples of the model's (optalloc.sweeps.with_budget): the
     optimum does not fall as money grows (tolerance 1e-9 relative), and a feasible level stays feasible."""
     problem = problem_of(pair)
     base = float(problem.pools.loc[~problem.pools["earmarked"].astype(bool), "available"].iloc[0])

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cli import main
 from optalloc.solve import optimise
-from optalloc.sweep import budget_levels, cut_order, sweep_budget, with_budget
+from optalloc.sweeps import budget_levels, cut_order, sweep_budget, with_budget
 
 from .conftest import MODEL, ROOT
 

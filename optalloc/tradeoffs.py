@@ -24,7 +24,7 @@ from .errors import InfeasibleError, UsageError
 from .lp import build_lp
 from .problem import CoverageRule, Problem
 from .solve import _run, optimise
-from .sweep import parametric
+from .sweeps import parametric
 
 
 @dataclass(frozen=True)
