@@ -125,33 +125,34 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
     all_cols, all_rows = np.arange(n, dtype=np.int32), np.arange(m, dtype=np.int32)
     col_lo, col_hi = np.asarray(model.col_lower_, dtype=float), np.asarray(model.col_upper_, dtype=float)
     row_lo, row_hi = np.asarray(model.row_lower_, dtype=float), np.asarray(model.row_upper_, dtype=float)
-    true_costs = np.asarray(model.col_cost_, dtype=float)  # HiGHS minimises −integrations / scale
     tie_costs = np.zeros(n)
     for iid, weight in preference_weights(problem).items():
         tie_costs[lp.level[iid].index] = -weight
     movable = col_hi - col_lo > 1e-12
     ok = highspy.HighsModelStatus.kOptimal
+    # the tie-break runs on a second copy of the model that keeps the preference costs: each copy then
+    # only sees bound changes and re-solves warm from its own last basis
+    tie = highspy.Highs()
+    tie.setOptionValue("output_flag", False)
+    tie.passModel(model)
+    tie.changeColsCost(n, all_cols, tie_costs)
 
-    def run() -> None:
+    def run(solver) -> None:
         if solver_seconds is None:
-            h.run()
+            solver.run()
             return
         start = time.perf_counter()
-        h.run()
+        solver.run()
         solver_seconds.append(time.perf_counter() - start)
 
     levels = np.full((len(values), len(cols)), np.nan)
     duals, status = [], []
     for k, v in enumerate(values):
-        lo, hi = row_lo.copy(), row_hi.copy()
         if side == "upper":
-            hi[row] = float(v)
+            h.changeRowBounds(row, -inf, float(v))
         else:
-            lo[row] = float(v)
-        h.changeColsBounds(n, all_cols, col_lo, col_hi)
-        h.changeRowsBounds(m, all_rows, lo, hi)
-        h.changeColsCost(n, all_cols, true_costs)
-        run()
+            h.changeRowBounds(row, float(v), inf)
+        run(h)
         if h.getModelStatus() != ok:
             duals.append(math.nan)
             status.append(_status_name(h.getModelStatus()))
@@ -166,13 +167,17 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
             fixed = np.abs(col_dual) > DUAL_TOLERANCE
             tight = np.abs(row_dual) > DUAL_TOLERANCE
             activity = np.asarray(sol.row_value)
-            h.changeColsBounds(n, all_cols, np.where(fixed, x, col_lo), np.where(fixed, x, col_hi))
-            h.changeRowsBounds(m, all_rows, np.where(tight, activity, lo), np.where(tight, activity, hi))
-            h.changeColsCost(n, all_cols, tie_costs)
-            run()
-            if h.getModelStatus() != ok:
+            lo, hi = row_lo.copy(), row_hi.copy()
+            if side == "upper":
+                hi[row] = float(v)
+            else:
+                lo[row] = float(v)
+            tie.changeColsBounds(n, all_cols, np.where(fixed, x, col_lo), np.where(fixed, x, col_hi))
+            tie.changeRowsBounds(m, all_rows, np.where(tight, activity, lo), np.where(tight, activity, hi))
+            run(tie)
+            if tie.getModelStatus() != ok:
                 raise SolverError(f"the tie-break pass failed at {row_name} = {v:,.2f}")
-            x = np.asarray(h.getSolution().col_value)
+            x = np.asarray(tie.getSolution().col_value)
         levels[k] = x[cols]
         status.append("optimal")
     return levels, duals, status
