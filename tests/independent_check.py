@@ -78,22 +78,26 @@ def derive(raw: dict) -> dict:
                 if pool.get("egt_cofunding"):
                     costs.append((pool["egt_cofunding"] / pool["max_places"], (egt,)))
         official = level[r["id"]]
-        if r["financing"] in FIXED:
-            lo = hi = official
-        else:
-            lo, hi = a["min_share_of_official"] * official, a["max_share_of_official"] * official
-        bounds = r.get("bounds") or {}
-        if bounds.get("min") is not None:
-            lo = bounds["min"]
-        elif bounds.get("max") is not None:
-            lo = min(lo, bounds["max"])
-        if bounds.get("max") is not None:
-            hi = bounds["max"]
-        else:
-            hi = max(hi, lo)
+        lo, hi = row_bounds(r, official, a)
         out[r["id"]] = {"row": r, "official": official, "lo": lo, "hi": hi, "costs": costs,
                         "unit": "euros" if r["financing"] == "money_only" else "entries"}
     return {"rows": out, "pools": pools, "egt": egt, "new_business": new_business}
+
+
+def row_bounds(row: dict, official: float, assumptions: dict) -> tuple[float, float]:
+    """A row's lowest and highest level: fixed rows at their printed level, the others between the
+    assumption's shares of it; a row's own bounds override (a min alone lifts a lower default max)."""
+    if row["financing"] in FIXED:
+        lo = hi = official
+    else:
+        lo, hi = assumptions["min_share_of_official"] * official, assumptions["max_share_of_official"] * official
+    bounds = row.get("bounds") or {}
+    if bounds.get("min") is not None:
+        lo = bounds["min"]
+    elif bounds.get("max") is not None:
+        lo = min(lo, bounds["max"])
+    hi = bounds["max"] if bounds.get("max") is not None else max(hi, lo)
+    return lo, hi
 
 
 def violations(raw: dict, levels: dict[str, float], split: dict[tuple[str, int, str], float],

@@ -43,6 +43,8 @@ from hypothesis import strategies as st
 from optalloc.loading import Spec, check_references, load_model, parse
 from optalloc.schema import Model, Rates
 
+from .independent_check import row_bounds
+
 GENERATED = Path("/generated/model.yaml")  # a path for messages only: in-memory specs are never read
 RATES_NAME = "rates.yaml"
 
@@ -111,18 +113,8 @@ def rates_files(draw: st.DrawFn, tiny: bool = False) -> dict[str, Any]:
 
 
 def _default_bounds(row: dict[str, Any], official: float, a: dict[str, Any]) -> tuple[float, float]:
-    """A row's lower and upper level by the rule documented in README/problem.py (for lots to fit)."""
-    if row["financing"] in FIXED:
-        lower = upper = official
-    else:
-        lower, upper = a["min_share_of_official"] * official, a["max_share_of_official"] * official
-    b = row.get("bounds") or {}
-    if b.get("min") is not None:
-        lower = b["min"]
-    elif b.get("max") is not None:
-        lower = min(lower, b["max"])
-    upper = b["max"] if b.get("max") is not None else max(upper, lower)
-    return lower, upper
+    """A row's lower and upper level by the rule of problem.py (for lots to fit): the raw checker's."""
+    return row_bounds(row, official, a)
 
 
 @st.composite
