@@ -9,9 +9,10 @@
    reduced cost fixed, rows with a nonzero dual held tight) by preferring earlier rows of the model — the
    same plan on every solver, warm or cold, at exactly the optimum.
 
-Then :func:`pay` decides, on HiGHS, how interchangeable pools (refugee tranches 1 and 2) pay for the
-plan — earmarked pools first, earlier rows first — and CBC's last digits are trimmed where they
-overspend a pool by cents. ``evaluate(problem, levels)`` fixes the levels (the official plan's entries)
+With CBC, its optimum is cross-checked on HiGHS (the same value within 10⁻⁶) and the plan is taken on
+HiGHS's optimal face, so that CBC's eight significant digits and its own choice among equally good
+plans do not change the plan. Then :func:`pay` decides, on HiGHS, how interchangeable pools (refugee
+tranches 1 and 2) pay for the plan — earmarked pools first, earlier rows first. ``evaluate(problem, levels)`` fixes the levels (the official plan's entries)
 and finds how the pools pay for them; pools are elastic there, so a plan that overspends a pool is
 reported, not refused.
 
@@ -198,38 +199,36 @@ def pay(problem: Problem, levels: pd.Series) -> tuple[Plan, dict[str, float]]:
     return Plan(levels=levels.copy(), split=split), over
 
 
-def _polish(problem: Problem, found: LinearProgram) -> LinearProgram:
-    """CBC's vertex to full precision: CBC reports about eight significant digits (900 entries at 16,000 €
-    can come back cents too dear). The variables CBC put at a bound are fixed there and HiGHS solves for
-    the rest, which gives the same vertex, exactly. Falls back to CBC's own values if that fails."""
-    values = {v.name: v.varValue for v in found.prob.variables()}
+def _cross_check_on_highs(problem: Problem, found: LinearProgram) -> LinearProgram:
+    """CBC's optimum, cross-checked: the same LP solved on HiGHS must reach the same value (within 10⁻⁶),
+    and the plan is then taken on HiGHS's optimal face. CBC reports about eight significant digits, and
+    solvers pick different plans among equally good ones; the cross-check keeps CBC's verdict on the
+    optimum while the plan (and its tie-break) does not depend on the solver."""
+    value = float(pulp.value(found.objective) or 0.0)
     lp = build_lp(problem)
-    for v in lp.prob.variables():
-        x = values.get(v.name)
-        if x is None:
-            continue
-        if v.lowBound is not None and abs(x - v.lowBound) <= 1e-6 * max(1.0, abs(v.lowBound)):
-            v.upBound = v.lowBound
-        elif v.upBound is not None and abs(x - v.upBound) <= 1e-6 * max(1.0, abs(v.upBound)):
-            v.lowBound = v.upBound
-    return lp if _run(lp, "highs") == "Optimal" else found
+    if _run(lp, "highs") != "Optimal":
+        raise SolverError(f"{problem.name}: CBC found an optimum, HiGHS none")
+    other = float(pulp.value(lp.objective) or 0.0)
+    if abs(other - value) > 1e-6 * max(1.0, abs(value)):
+        raise SolverError(f"{problem.name}: CBC and HiGHS disagree on the optimum "
+                          f"({value * lp.scale:,.6f} vs {other * lp.scale:,.6f} integrations)")
+    return lp
 
 
 def _fit_to_pools(problem: Problem, plan: Plan, over: dict[str, float]) -> Plan:
-    """Trim the last digits of a solver's levels where they overspend a pool (CBC reports about 8
-    significant digits: 900 entries × 16,000 € can come back some cents too dear). Takes the
-    overspending from the instruments with the least integrations per euro paid by that pool."""
+    """Trim the last digits of a solver's levels where they overspend a pool by less than a euro (a
+    solver's feasibility tolerance on rows of many millions of euros). Takes the overspending from the
+    instruments with the least integrations per euro that the pool actually pays for."""
     inst = problem.instruments
     coef = problem.objective_coefficients()
     levels = plan.levels.copy()
     for pool, excess in over.items():
         if excess > 1.0:
             raise SolverError(f"{problem.name}: the solver's plan overspends {pool} by {excess:,.2f} €")
-        paying = problem.costs[problem.costs["pools"].map(lambda ps: pool in ps)]
-        ranked = sorted(
-            ((float(coef[r.instrument]) / float(r.per_unit), int(inst.at[r.instrument, "order"]), r.instrument, float(r.per_unit))
-             for r in paying.itertuples() if r.per_unit > 0),
-        )
+        paying = [r for r in problem.costs.itertuples() if pool in r.pools and r.per_unit > 0
+                  and (len(r.pools) == 1 or plan.split.get((r.instrument, r.component, pool), 0.0) > 0)]
+        ranked = sorted((float(coef[r.instrument]) / float(r.per_unit), int(inst.at[r.instrument, "order"]),
+                         r.instrument, float(r.per_unit)) for r in paying)
         left = excess + 1e-4
         for _, _, iid, per_unit in ranked:
             room = float(levels[iid]) - float(inst.at[iid, "lower"])
@@ -264,7 +263,7 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         duals, reduced = _read_duals(lp, solver)
     rest = solver
     if solver == "cbc" and not integer:
-        lp, rest = _polish(problem, lp), "highs"
+        lp, rest = _cross_check_on_highs(problem, lp), "highs"
     if least_money or integer:
         # keep the optimum (and the least money) as rows, then prefer earlier rows within them; a MIP's
         # optimum is taken at its whole entries, within the MIP's integrality tolerance
