@@ -4,7 +4,8 @@
 
 - ``constraints`` — every binding rule with its shadow price (expected integrations per additional
   1,000 € for money rows, per entry for coverage counts, per percentage point for coverage shares,
-  per place for places), the instruments at the margin, and a sentence;
+  per place for places), what loosening and tightening it by a little is worth when re-solved (the two
+  differ where two limits bind at once), the instruments at the margin, and a sentence;
 - ``instruments`` — each instrument the optimiser may change: where it sits (at its minimum, at its
   maximum, or taking the remaining money), its reduced cost, the range of its rate over which the plan's
   mix stays optimal (HiGHS cost ranging on the true objective), for instruments at a bound the unit
@@ -49,7 +50,38 @@ def explain(problem: Problem) -> Explanation:
     ranging = lp.prob.solverModel.getRanging()
     if isinstance(ranging, tuple):
         ranging = ranging[1]
-    return Explanation(solution, _constraints(problem, lp, solution), _instruments(problem, lp, solution, ranging))
+    instruments = _instruments(problem, lp, solution, ranging)  # reads the solved model: before the probes
+    return Explanation(solution, _constraints(problem, lp, solution), instruments)
+
+
+def _one_sided(lp: LinearProgram, name: str, step: float) -> tuple[float, float]:
+    """What loosening a row by ``step`` gains and tightening it by ``step`` costs, per unit, re-solved.
+
+    A shadow price is the gain of both only where one limit binds at a time; where two bind together
+    (the Soziale Teilhabe money and its 90 places) more money buys nothing while less still costs."""
+    import highspy
+
+    h = lp.prob.solverModel
+    info = lp.rows[name]
+    row = lp.constraint[name].index
+    inf = highspy.kHighsInf
+    base = -h.getInfo().objective_function_value * lp.scale
+    moved = []
+    for direction in (+1.0, -1.0):  # +1 loosens the row
+        rhs = info.rhs + direction * step * (1.0 if info.sense == "<=" else -1.0)
+        if info.sense == "<=":
+            h.changeRowBounds(row, -inf, rhs)
+        else:
+            h.changeRowBounds(row, rhs, inf)
+        h.run()
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        moved.append(-h.getInfo().objective_function_value * lp.scale if ok else math.nan)
+    if info.sense == "<=":
+        h.changeRowBounds(row, -inf, info.rhs)
+    else:
+        h.changeRowBounds(row, info.rhs, inf)
+    h.run()
+    return (moved[0] - base) / step, (base - moved[1]) / step
 
 
 def _basic(problem: Problem, solution: Solution) -> list[str]:
@@ -72,15 +104,20 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
         if abs(price) < 1e-12 or not checks.at[name, "binding"]:
             continue
         per_1000 = price * 1000 if info.unit == "€" else math.nan
-        if info.kind in ("budget", "pool"):
+        step = 1.0 if info.unit == "€" else 0.01
+        gain, loss = _one_sided(lp, name, step)
+        one_sided = abs(gain - loss) > 1e-6 * max(abs(gain), abs(loss), 1e-9)
+        if info.kind in ("budget", "pool", "cap"):
             paid = [i for i in marginal if any(info.ref in ps for ps in problem.costs.loc[problem.costs["instrument"] == i, "pools"])]
-            where = f"; the money would go to {', '.join(paid)}" if paid else ""
-            text = (f"Each additional 1,000 € for {info.label} would add {per_1000:.3f} expected integrations{where}.")
+            what = f"the cap {info.label}" if info.kind == "cap" else info.label
+            if one_sided:
+                text = (f"Each 1,000 € less for {what} would cost {loss * 1000:.3f} expected integrations, but each "
+                        f"1,000 € more would add {gain * 1000:.3f}: another limit binds at the same point.")
+            else:
+                where = f"; the money would go to {', '.join(paid)}" if paid and info.kind != "cap" else ""
+                text = f"Each additional 1,000 € for {what} would add {per_1000:.3f} expected integrations{where}."
             unit = "per 1,000 €"
-            value = per_1000
-        elif info.kind == "cap":
-            text = f"The cap {info.label} binds: raising it by 1,000 € would add {per_1000:.3f} integrations."
-            unit, value = "per 1,000 €", per_1000
+            value = gain * 1000
         elif info.kind == "coverage":
             cov = next(c for c in problem.coverage if c.id == info.ref)
             if cov.min_share is not None:
@@ -96,13 +133,21 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
                         f"expected integrations per required {'entry' if cov.basis == 'entries' else '€'}.")
                 unit = "per entry" if cov.basis == "entries" else "per €"
         elif info.kind == "places":
-            text = f"Each additional place for {info.ref} would add {price:.3f} expected integrations."
-            unit, value = "per place", price
+            if one_sided:
+                text = (f"Each place fewer for {info.ref} would cost {loss:.3f} expected integrations, but a place "
+                        f"more would add {gain:.3f}: another limit binds at the same point.")
+            else:
+                text = f"Each additional place for {info.ref} would add {price:.3f} expected integrations."
+            unit, value = "per place", gain
         else:
             text, unit, value = "", "", price
+        if info.kind == "coverage" and one_sided:
+            text += f" (Tightening it costs {loss:.3f} per {'entry' if info.unit == 'entries' else '€'}, loosening gains {gain:.3f}.)"
         rows.append({"name": name, "kind": info.kind, "label": info.label, "shadow_price": price,
-                     "value": value, "unit": unit, "meaning": text})
-    out = pd.DataFrame(rows, columns=["name", "kind", "label", "shadow_price", "value", "unit", "meaning"])
+                     "value": value, "unit": unit, "gain_if_loosened": gain, "loss_if_tightened": loss,
+                     "meaning": text})
+    out = pd.DataFrame(rows, columns=["name", "kind", "label", "shadow_price", "value", "unit", "gain_if_loosened",
+                                      "loss_if_tightened", "meaning"])
     return out.set_index("name")
 
 

@@ -166,3 +166,17 @@ def test_explain_command_prints_words():
     assert result.exit_code == 0, result.output
     assert "would receive more money if its rate rose above" in result.output
     assert "per 1,000 €" in result.output
+
+
+def test_a_one_sided_shadow_price_is_said_so(problem, explanation, optimal_plan):
+    """The Soziale Teilhabe money binds together with its 90 places: more money buys nothing, less costs."""
+    st = explanation.constraints.loc["pool:soziale_teilhabe"]
+    assert st.gain_if_loosened == pytest.approx(0.0, abs=1e-9)
+    assert st.loss_if_tightened > 1e-6
+    assert "another limit binds" in st.meaning
+    pools = problem.pools.copy()
+    pools.at["soziale_teilhabe", "available"] += 100_000
+    richer = optimise(dataclasses.replace(problem, pools=pools))
+    assert richer.integrations == pytest.approx(optimal_plan.integrations, rel=1e-12)
+    budget = explanation.constraints.loc["budget:new_business"]
+    assert budget.gain_if_loosened == pytest.approx(budget.loss_if_tightened, rel=1e-6)
