@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from .problem import Problem
+from .problem import FIXED_FINANCING, Problem
 
 OPTIMUM_TOLERANCE = 1e-9  # relative: a later pass keeps integrations ≥ (1 − this) × optimum
 
@@ -121,8 +121,11 @@ def build_lp(
         if fixed_levels is not None and iid in fixed_levels:
             lo = hi = float(fixed_levels[iid])
         cat = pulp.LpInteger if (integer and r["unit"] == "entries" and int(r["lot"]) == 1) else pulp.LpContinuous
-        soft_min = "entries_min" in elastic and lo < hi
-        soft_max = "entries_max" in elastic and lo < hi
+        # a minimum or maximum the user set can give way (even one that fixes the row), a prepaid,
+        # money-only or externally paid row's printed level cannot
+        negotiable = r["financing"] not in FIXED_FINANCING and (fixed_levels is None or iid not in fixed_levels)
+        soft_min = "entries_min" in elastic and negotiable
+        soft_max = "entries_max" in elastic and negotiable
         level[iid] = prob.add_variable(f"x_{iid}", lowBound=0.0 if soft_min else lo, upBound=None if soft_max else hi,
                                        cat=cat)
         unit = "€" if r["unit"] == "euros" else "entries"

@@ -31,10 +31,10 @@ def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title
     if official is not None:
         spent, value = official
         top.scatter([spent / 1e6], [value], color="tab:red", zorder=3,
-                    label=f"official plan: {value:,.0f} with {spent / 1e6:,.2f} M€ of new business")
+                    label=f"official plan: {value:,.1f} with {spent / 1e6:,.2f} M€ of new business")
     if not curve.empty:
         at_base = curve["integrations"].iloc[(curve.index.to_series() - sweep.base_budget).abs().argmin()]
-        top.scatter([base], [at_base], color="tab:blue", zorder=3, label=f"optimal plan at the model's budget: {at_base:,.0f}")
+        top.scatter([base], [at_base], color="tab:blue", zorder=3, label=f"optimal plan at the model's budget: {at_base:,.1f}")
     else:
         top.text(0.5, 0.5, "no budget level of the range is feasible", transform=top.transAxes, ha="center")
     top.set_ylabel("expected integrations")

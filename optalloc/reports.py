@@ -60,7 +60,9 @@ def _row_figures(solution: Solution) -> pd.DataFrame:
 
 
 def instrument_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
-    """Every printed row: official (baseline) beside the plan, with differences."""
+    """Every printed row: official (baseline) beside the plan, with differences. A parent row's entries and
+    integrations include the rows ``counted_in`` it, as the document prints them: sum over the rows whose
+    ``counted_in`` is empty."""
     model = solution.problem.spec.model
     plan = _row_figures(solution)
     base = _row_figures(baseline) if baseline is not None else None
@@ -71,6 +73,9 @@ def instrument_table(solution: Solution, baseline: Solution | None = None) -> pd
             "id": r.id,
             "instrument": r.name,
             "financing": r.financing,
+            # a row whose entries the document counts in another row's: leave it out when summing entries
+            # and integrations (its money, if it has its own, is not in the other row's)
+            "counted_in": r.entries_in or "",
             "note": _row_note(r),
         }
         for prefix, fig in (("official", base), ("plan", plan)):

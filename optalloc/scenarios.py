@@ -166,7 +166,8 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         if b.allocation_cut_share is not None:
             allocation = Decimal(str(raw["budget"]["egt_allocation"]))
             raw["budget"]["egt_allocation"] = float(euros(allocation * (1 - Decimal(str(b.allocation_cut_share)))))
-        # a cut is booked as a reserved part of the new-business pool, of the budget as it now stands
+        # a cut is booked as a reserved part of the new-business pool; a share is of the new-business budget
+        # before any cut (after an allocation cut of the same scenario), so that cuts add up
         new_business = derive_budget(parse(Model, raw, file)).new_business
         egt = next(p for p in raw["pools"] if p.get("derived"))
         reserved = egt.setdefault("reserved", {})

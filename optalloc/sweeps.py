@@ -225,10 +225,12 @@ def _status_name(status: object) -> str:
 def cut_order(sweep: Sweep, tolerance: float = 1e-6) -> pd.DataFrame:
     """Which instruments shrink first as the budget falls from the top of the sweep.
 
-    For each instrument that the optimiser may change: its entries at the top of the range, the highest
-    budget at which it holds fewer (``shrinks_below``: the cut starts), the highest budget at which it is
-    at its minimum (``at_minimum_from``), and its entries at the bottom. Sorted: first cut first.
-    Instruments that grow as money falls are listed as such.
+    For each instrument the optimiser may change (its own entries; rows counted in it are listed on their
+    own): its entries at the top of the range, the highest budget at which it holds fewer
+    (``shrinks_below``: the cut starts), the budget from which on down it stays at its minimum
+    (``at_minimum_from``; empty if it does not stay there down to the bottom of the range), and its entries
+    at the bottom. Sorted: first cut first. ``moves`` says whether it only shrinks as money falls, grows
+    first, or goes up and down.
     """
     inst = sweep.problem.instruments
     ok = sweep.curve["status"] == "optimal"
@@ -243,18 +245,27 @@ def cut_order(sweep: Sweep, tolerance: float = 1e-6) -> pd.DataFrame:
         col = entries[iid]
         tol = tolerance * max(1.0, abs(top[iid]))
         below = col[col < top[iid] - tol]
-        at_min = col[col <= inst.at[iid, "lower"] + tol]
+        at_min = (col <= inst.at[iid, "lower"] + tol).to_numpy()
+        # from the bottom up: the levels at which it has stayed at its minimum all the way down
+        stays = np.logical_and.accumulate(at_min[::-1])[::-1] if at_min[-1] else np.zeros_like(at_min)
+        steps = np.diff(col.to_numpy()[::-1])  # as money grows
         grows = bool((col > top[iid] + tol).any())
+        falls_and_rises = bool((steps < -tol).any() and (steps > tol).any())
+        if falls_and_rises and not grows:
+            moves = "goes up and down"
+        elif grows:
+            moves = "grows as money falls" + (", then is cut" if len(below) else "")
+        else:
+            moves = "cut" if len(below) else "not cut in range"
         rows.append({
             "id": iid,
             "instrument": inst.at[iid, "name"],
             "entries_top": float(top[iid]),
             "shrinks_below": float(below.index.max()) if len(below) else math.nan,
-            "at_minimum_from": float(at_min.index.max()) if len(at_min) else math.nan,
+            "at_minimum_from": float(col.index[stays].max()) if stays.any() else math.nan,
             "entries_bottom": float(bottom[iid]),
             "minimum": float(inst.at[iid, "lower"]),
-            "moves": ("grows as money falls" + (", then is cut" if len(below) else "")) if grows
-            else ("cut" if len(below) else "not cut in range"),
+            "moves": moves,
         })
     out = pd.DataFrame(rows).set_index("id")
     out["_key"] = out["shrinks_below"].fillna(-1.0)

@@ -2,7 +2,7 @@
 
 ``tradeoff(problem, group)`` asks: if the plan must reach more members of ``group`` (long-term
 recipients, single parents, ...), how many expected integrations does that cost? It adds a requirement
-"entries reaching the group ≥ c" and re-solves for c from the group's reach in the optimal plan up to
+"entries reaching the group ≥ c" and re-solves for c from the most reach an optimal plan can have up to
 the most the constraints allow (the ε-constraint method: every point is on the Pareto front of
 integrations and reach). The LP is built once and re-solved warm, as in budget sweeps.
 
@@ -51,13 +51,15 @@ def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd
         raise UsageError("group", group, "one of the model's groups: " + ", ".join(problem.groups.columns))
     if points < 2:
         raise ValueError("a front needs at least 2 points")
-    best = optimise(problem)  # raises InfeasibleError with a diagnosis
-    low, _ = _reach(problem, best.plan.levels, group)
+    optimise(problem)  # raises InfeasibleError with a diagnosis
+    low = _most_reach(problem, group, keep_optimum=True)  # the most reach at no cost: the front starts here
     high = _most_reach(problem, group)
     rule_id = f"tradeoff_{group}"
     rule = CoverageRule(rule_id, group, "entries", None, 0.0, "trade-off: required reach")
     varied = dataclasses.replace(problem, coverage=problem.coverage + (rule,))
-    counts = np.linspace(low, high - 1e-7 * max(1.0, high), points)  # the top, a hair inside the solver's reach
+    top = high - 1e-7 * max(1.0, high)  # the top, a hair inside the solver's reach
+    # no room between the two: the group gets all it can have at no cost, the front is one point
+    counts = np.linspace(low, top, points) if top > low else np.array([low])
     levels, duals, status = parametric(varied, f"coverage:{rule_id}", "lower", counts)
     ids = list(problem.instruments.index)
     entries = pd.DataFrame(levels, index=pd.Index(counts, name="reach"), columns=ids)
@@ -77,10 +79,14 @@ def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd
     return Tradeoff(problem, group, front, entries, official)
 
 
-def _most_reach(problem: Problem, group: str) -> float:
-    """The most entries the constraints let reach ``group``."""
+def _most_reach(problem: Problem, group: str, keep_optimum: bool = False) -> float:
+    """The most entries the constraints let reach ``group`` (with ``keep_optimum``: among the optimal plans)."""
     lp = build_lp(problem)
     share = problem.groups[group]
+    if keep_optimum:
+        if _run(lp, "highs") != "Optimal":
+            raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
+        lp.keep_optimum(float(pulp.value(lp.objective) or 0.0), tolerance=1e-12)
     lp.prob.setObjective(pulp.LpAffineExpression([(lp.level[i], float(share[i])) for i in lp.level if share[i] > 0]))
     if _run(lp, "highs") != "Optimal":
         raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")

@@ -282,17 +282,24 @@ def constraints_view(opt: Solution) -> str:
         ]
     rows["lhs_f"] = [money(v) if u.startswith("€") else count(v, 1) for v, u in zip(rows.lhs, rows.unit)]
     rows["rhs_f"] = [money(v) if u.startswith("€") else count(v, 1) for v, u in zip(rows.rhs, rows.unit)]
-    title = ("Constraints of the optimal plan, checked independently of the solver; shadow price = expected integrations "
-             "gained per unit more of the right-hand side" + ("" if has_duals else " (not available for whole-entry plans)"))
-    return render(rows, [
+    rows["status"] = rows["status"].map({"binding": "used up", "slack": "room", "broken": "BROKEN"})
+    if opt.kind == "optimal":
+        title = ("Constraints of the optimal plan, checked independently of the solver; shadow price = expected "
+                 "integrations gained per unit more of the right-hand side"
+                 + ("" if has_duals else " (not available for whole-entry plans)"))
+    else:
+        title = "Constraints of the official plan in this model: which it uses up, has room on, or breaks"
+    cols = [
         Col(None, "constraint", align="<"),
         Col("label", "", align="<", width=46),
         Col("lhs_f", "plan"),
         Col("sense", ""),
         Col("rhs_f", "limit"),
         Col("status", "", align="<"),
-        Col("price", "shadow price", align="<"),
-    ], title=title)
+    ]
+    if opt.kind == "optimal":
+        cols.append(Col("price", "shadow price", align="<"))
+    return render(rows, cols, title=title)
 
 
 def bounds_view(opt: Solution) -> str:
@@ -328,7 +335,7 @@ def solve_report(opt: Solution, off: Solution, sections: tuple[str, ...]) -> str
         "areas": lambda: area_view(opt, off),
         "kennzahlen": lambda: kennzahlen_view(opt, off),
         "budget": lambda: budget_view(opt, off),
-        "constraints": lambda: constraints_view(opt),
+        "constraints": lambda: constraints_view(opt) + "\n\n" + constraints_view(off),
         "bounds": lambda: bounds_view(opt),
     }
     for name in sections:
@@ -359,8 +366,8 @@ def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 1
         Col("integrations", "integrations", lambda v: number(v, 1)),
         Col("per_1000_eur", "per extra 1,000 €", lambda v: number(v, 4)),
         Col("status", "", align="<"),
-    ], title=f"Integrations curve (every {max(1, (n - 1) // (rows - 1))}th level; the CSV has all); "
-             f"official plan at 100 %: {number(official_integrations, 1)}")]
+    ], title=(f"Integrations curve ({len(sample)} of {n} levels; the CSV has all); " if n > rows else
+              "Integrations curve; ") + f"official plan at 100 %: {number(official_integrations, 1)}")]
     order = cut_order(sw)
     if not order.empty:
         parts += ["", render(order, [
@@ -372,7 +379,8 @@ def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 1
             Col("entries_bottom", "entries at bottom", lambda v: count(v, 1)),
             Col("minimum", "minimum", lambda v: count(v, 1)),
             Col("moves", "", align="<"),
-        ], title="Cut order: as money falls from the top of the range, who shrinks first (fixed rows left out)")]
+        ], title="Cut order: as money falls from the top of the range, who shrinks first (fixed rows left out; "
+                 "each row's own entries — FbW without the FbW-U25 and Reha FbW rows counted in it)")]
     return "\n".join(parts)
 
 
@@ -402,7 +410,7 @@ def diagnosis_view(d) -> str:
             part = bounds[bounds["kind"] == kind]
             if part.empty:
                 continue
-            names = [f"{n.split(':', 1)[1]} {'≥' if kind != 'entries_max' else '≤'} "
+            names = [f"{n.split(':', 1)[1]} {'=' if kind == 'fixed' else '≥' if kind == 'entries_min' else '≤'} "
                      f"{money(v) + ' €' if u == '€' else count(v, 1)}"
                      for n, v, u in zip(part["name"], part["value"], part["unit"])]
             shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -415,11 +423,11 @@ def diagnosis_view(d) -> str:
     for rank, fix in d.fixes.groupby("rank", sort=True):
         family = fix["family"].iloc[0]
         out.append(f"{rank}. {family} ({fix['fix_relative'].iloc[0]:.1%} of what it changes):")
-        # solver dust (below a euro's worth or a hundredth of an entry) is counted, not listed
+        # solver dust (below a euro's worth or a hundredth of an entry) is neither listed nor counted
         shown = fix[(fix["size"] >= 1.0) & (fix["change_value"].abs() >= 0.01)]
         for r in shown.head(12).itertuples():
             out.append(f"     {r.constraint:<34} {r.change}")
-        hidden = len(fix) - min(len(shown), 12)
+        hidden = len(shown) - min(len(shown), 12)
         if hidden:
             out.append(f"     … and {hidden} smaller change{'s' if hidden > 1 else ''}")
     alone = [f for f, ok in d.alone.items() if not ok]
@@ -466,7 +474,9 @@ def explanation_view(e) -> str:
         Col("unit_cost", "€/entry", money),
         Col("cost_range", "€/entry range, mix stays optimal", align="<"),
         Col("reduced_cost", "reduced cost", lambda v: f"{v:+.4f}"),
-    ], title="Instruments the optimiser may change (fixed rows left out); ranges hold while only that figure changes"))
+    ], title="Instruments the optimiser may change (fixed rows left out); ranges hold while only that figure changes. "
+             "A cost range is given for an instrument held at a bound whose cost sits in one money row only "
+             "(not for one taking the remaining money, in a cap, or paid from several pools)"))
     parts.append("")
     parts.append("In words:")
     order = {"min": 0, "between": 1, "max": 2}
