@@ -83,7 +83,8 @@ def validate(model: Path, rates: Path | None, checks: bool) -> None:
     rec = reconcile(spec)
     if checks:
         for _, c in rec.checks.iterrows():
-            click.echo(f"{c['status']:<9}  {c['id']:<48}  printed {c.printed:,.2f}  computed {c.computed:,.2f}")
+            relation = "≥" if c.relation == "<=" else "="
+            click.echo(f"{c['status']:<9}  {c['id']:<48}  printed {c.printed:,.2f} {relation} computed {c.computed:,.2f}")
     else:
         click.echo(validation_report(spec, rec))
     if not rec.ok:

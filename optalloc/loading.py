@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import os
 import functools
 import math
 import re
@@ -22,6 +23,10 @@ from pydantic import BaseModel, PydanticUserError, ValidationError
 
 from .errors import MISSING, NOT_SHOWN, InputFileError
 from .schema import PATTERN_WORDS, Model, Rates
+
+
+SCENARIO_SECTIONS = {"name", "description", "source", "budget", "pools", "caps", "instruments", "coverage",
+                     "priorities", "assumptions"}
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,11 @@ def load_model(path: Path | str, rates: Path | str | None = None) -> Spec:
     """Load and validate a model file (and its rates file, or ``rates`` instead of the one it names)."""
     path = Path(path)
     raw = read_yaml(path, "model file")
+    if "meta" not in raw and "name" in raw and set(raw) <= SCENARIO_SECTIONS:
+        raise InputFileError(str(path), "", NOT_SHOWN, "this is a scenario file, not a model: apply it to a model "
+                             "with -s (optalloc solve MODEL -s SCENARIO)")
     model = parse(Model, raw, str(path))
-    rates_path = Path(rates) if rates is not None else (path.parent / model.meta.rates_file)
+    rates_path = Path(rates) if rates is not None else Path(os.path.normpath(path.parent / model.meta.rates_file))
     if rates is None and not rates_path.exists():
         raise InputFileError(str(path), "meta.rates_file", model.meta.rates_file,
                              f"no such file ({rates_path}): the path of a rates file, relative to the model file")

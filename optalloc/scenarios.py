@@ -66,12 +66,18 @@ class CapChange(Strict):
     categories: list[Literal["16e", "16f", "16h"]] | None = None
 
 
+def _rate_mapping(value: object) -> object:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"the gross rate and/or the net effect, such as {{gross: {value}}} or {{net: {value}}}")
+    return value
+
+
 class InstrumentChange(Strict):
     fix: Euros | None = None
     min: Euros | None = None
     max: Euros | None = None
     drop: bool = False
-    rate: dict[Literal["gross", "net"], Rate] | None = None
+    rate: Annotated[dict[Literal["gross", "net"], Rate], BeforeValidator(_rate_mapping)] | None = None
     rate_factor: Factor | None = None
     unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=1e10)] | None = None
     cost_factor: Annotated[float, BeforeValidator(_number), Field(gt=0, le=100)] | None = None
