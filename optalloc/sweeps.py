@@ -106,7 +106,9 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
     "lower" for a ≥ row): the LP is built and solved once, then only that bound changes on PuLP's highspy
     object and HiGHS re-solves from the previous basis. Each value gets the passes of
     :func:`~optalloc.solve.optimise`: maximise integrations (the row's shadow price is read here), and
-    where ties are possible, the tie-break on the optimal face. Returns the instruments' levels per value,
+    where ties are possible, the tie-break on the optimal face — unless the vertex found already is the
+    tie-break's choice (:func:`_preferred_on_face`, one triangular solve); after a tie-break the next value
+    starts from its basis, so it usually is. Returns the instruments' levels per value,
     the shadow price (d integrations / d bound) and the status per value. ``solver_seconds``, if given,
     receives the time spent inside HiGHS (the solver's floor for these very solves)."""
     lp = build_lp(problem)
@@ -136,6 +138,8 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
     tie.setOptionValue("output_flag", False)
     tie.passModel(model)
     tie.changeColsCost(n, all_cols, tie_costs)
+    matrix = _dense(model, m, n)
+    lower, upper = highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kUpper
 
     def run(solver) -> None:
         if solver_seconds is None:
@@ -164,23 +168,76 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
         duals.append(price if abs(price) > 1e-15 else 0.0)
         at_bound = (np.abs(x - col_lo) <= 1e-9) | (np.abs(x - col_hi) <= 1e-9)
         if np.any(movable & at_bound & (np.abs(col_dual) <= DUAL_TOLERANCE)):
-            fixed = np.abs(col_dual) > DUAL_TOLERANCE
-            tight = np.abs(row_dual) > DUAL_TOLERANCE
-            activity = np.asarray(sol.row_value)
             lo, hi = row_lo.copy(), row_hi.copy()
             if side == "upper":
                 hi[row] = float(v)
             else:
                 lo[row] = float(v)
-            tie.changeColsBounds(n, all_cols, np.where(fixed, x, col_lo), np.where(fixed, x, col_hi))
-            tie.changeRowsBounds(m, all_rows, np.where(tight, activity, lo), np.where(tight, activity, hi))
-            run(tie)
-            if tie.getModelStatus() != ok:
-                raise SolverError(f"the tie-break pass failed at {row_name} = {v:,.2f}")
-            x = np.asarray(tie.getSolution().col_value)
+            activity = np.asarray(sol.row_value)
+            if not _preferred_on_face(h, matrix, tie_costs, col_dual, row_dual, x, col_lo, col_hi, activity, lo, hi):
+                fixed = np.abs(col_dual) > DUAL_TOLERANCE
+                tight = np.abs(row_dual) > DUAL_TOLERANCE
+                tie.changeColsBounds(n, all_cols, np.where(fixed, x, col_lo), np.where(fixed, x, col_hi))
+                tie.changeRowsBounds(m, all_rows, np.where(tight, activity, lo), np.where(tight, activity, hi))
+                run(tie)
+                if tie.getModelStatus() != ok:
+                    raise SolverError(f"the tie-break pass failed at {row_name} = {v:,.2f}")
+                x = np.asarray(tie.getSolution().col_value)
+                # start the next value from the preferred vertex: then it is often preferred already
+                _hand_over_basis(tie, h, x, col_lo, col_hi, lo, hi, lower, upper)
         levels[k] = x[cols]
         status.append("optimal")
     return levels, duals, status
+
+
+def _dense(model, m: int, n: int) -> np.ndarray:
+    """The constraint matrix of a HiGHS model as a dense array (the models here are small)."""
+    a = model.a_matrix_
+    start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
+    dense = np.zeros((m, n))
+    for j in range(n):
+        dense[index[start[j]:start[j + 1]], j] = value[start[j]:start[j + 1]]
+    return dense
+
+
+def _preferred_on_face(h, matrix: np.ndarray, tie_costs: np.ndarray, col_dual: np.ndarray, row_dual: np.ndarray,
+                       x: np.ndarray, col_lo: np.ndarray, col_hi: np.ndarray, activity: np.ndarray,
+                       row_lo: np.ndarray, row_hi: np.ndarray) -> bool:
+    """Whether HiGHS's optimal vertex is already the tie-break's choice on the optimal face.
+
+    On the face, only what has a zero reduced cost (or dual) may move. At the current basis the
+    tie-break's duals are y' = B⁻ᵀ c'_B and its reduced costs d' = c' − Aᵀy' (zero for basic variables);
+    the vertex is the tie-break's optimum when none of the free movers would improve it (HiGHS minimises:
+    at a lower bound d' ≥ 0, at an upper bound d' ≤ 0; a row's dual plays its slack's part)."""
+    basic = np.asarray(h.getBasicVariables()[1])
+    tie_y = np.asarray(h.getBasisTransposeSolve(np.where(basic >= 0, tie_costs[np.maximum(basic, 0)], 0.0))[1])
+    tie_d = tie_costs - matrix.T @ tie_y
+    tol = 1e-12
+    free = (col_hi - col_lo > 1e-12) & (np.abs(col_dual) <= DUAL_TOLERANCE)
+    at_lo, at_hi = np.abs(x - col_lo) <= 1e-9, np.abs(x - col_hi) <= 1e-9
+    if np.any(free & ((at_lo & (tie_d < -tol)) | (at_hi & (tie_d > tol)))):
+        return False
+    free = (row_hi - row_lo > 1e-12) & (np.abs(row_dual) <= DUAL_TOLERANCE)
+    at_lo, at_hi = np.abs(activity - row_lo) <= 1e-9, np.abs(activity - row_hi) <= 1e-9
+    return not np.any(free & ((at_lo & (tie_y < -tol)) | (at_hi & (tie_y > tol))))
+
+
+def _hand_over_basis(source, target, x: np.ndarray, col_lo, col_hi, row_lo, row_hi, lower, upper) -> None:
+    """Give ``target`` (the model with the original bounds) the basis ``source`` ended in, with each
+    nonbasic column and row at the side of its original bounds where it actually sits."""
+    basis = source.getBasis()
+    col_status = list(basis.col_status)
+    for j, status in enumerate(col_status):
+        if status in (lower, upper):
+            col_status[j] = lower if abs(x[j] - col_lo[j]) <= abs(x[j] - col_hi[j]) else upper
+    activity = np.asarray(source.getSolution().row_value)
+    row_status = list(basis.row_status)
+    for i, status in enumerate(row_status):
+        if status in (lower, upper):
+            row_status[i] = lower if abs(activity[i] - row_lo[i]) <= abs(activity[i] - row_hi[i]) else upper
+    basis.col_status = col_status
+    basis.row_status = row_status
+    target.setBasis(basis)
 
 
 def _rebuild(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
