@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import highspy
 import pandas as pd
 import pulp
 
@@ -90,6 +91,8 @@ def _conflict(problem: Problem) -> pd.DataFrame:
     h = lp.prob.solverModel
     h.setOptionValue("iis_strategy", IIS_FROM_LP_IRREDUCIBLE)
     status, iis = h.getIis()
+    if status == highspy.HighsStatus.kError:
+        return pd.DataFrame()  # no conflict set to show; the fixes below still explain the infeasibility
     names = {v.index: v.name for v in lp.prob.variables()}
     rows = {c.index: n for n, c in lp.constraint.items()}
     inst = problem.instruments

@@ -34,10 +34,6 @@ class InputFileError(OptallocError):
         return " ".join(f"{where}{what} — {self.allowed}".split())
 
 
-class ReconciliationError(OptallocError):
-    """The model's figures do not reproduce the document it claims to describe."""
-
-
 class InfeasibleError(OptallocError):
     """No plan satisfies every requirement. ``diagnosis`` says which requirements collide and what fixes it."""
 

@@ -92,7 +92,6 @@ def _basic(problem: Problem, solution: Solution) -> list[str]:
 
 
 def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.DataFrame:
-    inst = problem.instruments
     duals = solution.duals
     checks = solution.checks.set_index("name")
     marginal = _basic(problem, solution)

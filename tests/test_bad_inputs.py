@@ -15,6 +15,8 @@ from click.testing import CliRunner
 
 from cli import main
 
+from .helpers import assert_one_clear_line
+
 BAD = Path(__file__).resolve().parent / "bad_inputs"
 FILES = sorted(BAD.glob("*.yaml"))
 RATES_FILES = sorted((BAD / "rates").glob("*.yaml"))
@@ -112,19 +114,7 @@ def runner() -> CliRunner:
 def test_a_bad_file_gets_one_clear_line(runner: CliRunner, path: Path) -> None:
     assert path.name in EXPECTED, f"add {path.name!r} to EXPECTED with the fragments its message must contain"
     result = runner.invoke(main, ["validate", str(path)])
-    output = result.output
-    assert "Traceback" not in output and "internal error" not in output, output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 1, output
-    assert result.stdout == "", "the message goes to stderr, nothing to stdout"
-    lines = output.splitlines()
-    assert len(lines) == 1, output
-    line = lines[0]
-    named = _names_rates_file(path) or path
-    assert line.startswith(f"optalloc: {named}"), line
-    assert " — " in line and line.split(" — ", 1)[1].strip(), f"no 'what is allowed' part: {line}"
-    for fragment in EXPECTED[path.name]:
-        assert fragment in line, f"{fragment!r} not in: {line}"
+    assert_one_clear_line(result, _names_rates_file(path) or path, EXPECTED[path.name])
 
 
 def test_every_expectation_has_its_file() -> None:
