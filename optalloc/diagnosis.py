@@ -28,14 +28,14 @@ from .solve import _run
 
 IIS_FROM_LP_IRREDUCIBLE = 6  # HiGHS iis_strategy bits: from the LP (2) | irreducible (4)
 
-# family: (constraint kinds made elastic, unit of the change, what it is in words)
-FAMILIES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "money": (("budget", "pool"), "€", "more money for"),
-    "minimums": (("entries_min",), "entries", "lower the minimum of"),
-    "coverage": (("coverage",), "entries", "lower the coverage requirement"),
-    "maxima": (("entries_max",), "entries", "raise the maximum of"),
-    "caps": (("cap",), "€", "raise the legal cap"),
-    "places": (("places",), "places", "more places for"),
+# family: the constraint kinds made elastic together
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "money": ("budget", "pool"),
+    "minimums": ("entries_min",),
+    "coverage": ("coverage",),
+    "maxima": ("entries_max",),
+    "caps": ("cap",),
+    "places": ("places",),
 }
 
 
@@ -54,13 +54,13 @@ class Diagnosis:
 
 
 def diagnose(problem: Problem, integer: bool = False) -> Diagnosis:
-    if integer:
-        relaxed = build_lp(problem)
-        if _run(relaxed, "highs") == "Optimal":
-            return Diagnosis(problem.name, pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=bool), integer_only=True)
-    if _run(build_lp(problem), "highs") == "Optimal":
-        return Diagnosis(problem.name, pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=bool), feasible=True)
-    conflict = _conflict(problem)
+    """Why ``problem`` has no plan (``integer``: no plan in whole entries): the conflict and the fixes."""
+    relaxed = build_lp(problem)
+    status = _run(relaxed, "highs")
+    if status == "Optimal":  # feasible after all, or only the whole-entries requirement fails
+        return Diagnosis(problem.name, pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=bool),
+                         integer_only=integer, feasible=not integer)
+    conflict = _conflict(problem, relaxed) if status == "Infeasible" else pd.DataFrame()
     fixes, alone = [], {}
     for family in FAMILIES:
         rows = _relax(problem, (family,))
@@ -84,10 +84,8 @@ def diagnose(problem: Problem, integer: bool = False) -> Diagnosis:
     return Diagnosis(problem.name, conflict, frame, pd.Series(alone))
 
 
-def _conflict(problem: Problem) -> pd.DataFrame:
-    lp = build_lp(problem)
-    if _run(lp, "highs") != "Infeasible":
-        return pd.DataFrame()
+def _conflict(problem: Problem, lp: LinearProgram) -> pd.DataFrame:
+    """The IIS of ``lp``, just found infeasible by HiGHS."""
     h = lp.prob.solverModel
     h.setOptionValue("iis_strategy", IIS_FROM_LP_IRREDUCIBLE)
     status, iis = h.getIis()
@@ -125,7 +123,7 @@ def _conflict(problem: Problem) -> pd.DataFrame:
 
 def _relax(problem: Problem, families: tuple[str, ...]) -> list[dict] | None:
     """The least relaxation of the given families that makes the problem feasible (None: impossible)."""
-    kinds = tuple(k for f in families for k in FAMILIES[f][0])
+    kinds = tuple(k for f in families for k in FAMILIES[f])
     lp = build_lp(problem, elastic=kinds)
     if not lp.slack:
         return None

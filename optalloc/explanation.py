@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleError
+from .errors import SolverError
 from .lp import LinearProgram, build_lp
 from .problem import Problem
 from .solve import Solution, _run, optimise
@@ -45,8 +45,8 @@ def explain(problem: Problem) -> Explanation:
     solution = optimise(problem)  # raises InfeasibleError with a diagnosis
     lp = build_lp(problem)
     status = _run(lp, "highs")
-    if status != "Optimal":
-        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
+    if status != "Optimal":  # optimise just solved the same LP: only a solver fault lands here
+        raise SolverError(f"{problem.name}: the solver stopped with status {status!r}")
     ranging = lp.prob.solverModel.getRanging()
     if isinstance(ranging, tuple):
         ranging = ranging[1]
@@ -54,8 +54,14 @@ def explain(problem: Problem) -> Explanation:
     return Explanation(solution, _constraints(problem, lp, solution), instruments)
 
 
-def _one_sided(lp: LinearProgram, name: str, step: float) -> tuple[float, float]:
-    """What loosening a row by ``step`` gains and tightening it by ``step`` costs, per unit, re-solved.
+def _objective(lp: LinearProgram) -> float:
+    """Expected integrations of the plan HiGHS last found (it minimises −objective / scale)."""
+    return -lp.prob.solverModel.getInfo().objective_function_value * lp.scale
+
+
+def _one_sided(lp: LinearProgram, name: str, step: float, base: float) -> tuple[float, float]:
+    """What loosening a row by ``step`` gains and tightening it by ``step`` costs, per unit, re-solved from
+    the optimum worth ``base``; the row's bound is put back afterwards.
 
     A shadow price is the gain of both only where one limit binds at a time; where two bind together
     (the Soziale Teilhabe money and its 90 places) more money buys nothing while less still costs."""
@@ -65,7 +71,6 @@ def _one_sided(lp: LinearProgram, name: str, step: float) -> tuple[float, float]
     info = lp.rows[name]
     row = lp.constraint[name].index
     inf = highspy.kHighsInf
-    base = -h.getInfo().objective_function_value * lp.scale
     moved = []
     for direction in (+1.0, -1.0):  # +1 loosens the row
         rhs = info.rhs + direction * step * (1.0 if info.sense == "<=" else -1.0)
@@ -75,12 +80,11 @@ def _one_sided(lp: LinearProgram, name: str, step: float) -> tuple[float, float]
             h.changeRowBounds(row, rhs, inf)
         h.run()
         ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        moved.append(-h.getInfo().objective_function_value * lp.scale if ok else math.nan)
+        moved.append(_objective(lp) if ok else math.nan)
     if info.sense == "<=":
         h.changeRowBounds(row, -inf, info.rhs)
     else:
         h.changeRowBounds(row, info.rhs, inf)
-    h.run()
     return (moved[0] - base) / step, (base - moved[1]) / step
 
 
@@ -95,6 +99,7 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
     duals = solution.duals
     checks = solution.checks.set_index("name")
     marginal = _basic(problem, solution)
+    base = _objective(lp)
     rows = []
     for name, info in lp.rows.items():
         if info.kind in ("split", "lot") or name not in checks.index:
@@ -104,7 +109,7 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
             continue
         per_1000 = price * 1000 if info.unit == "€" else math.nan
         step = 1.0 if info.unit == "€" else 0.01
-        gain, loss = _one_sided(lp, name, step)
+        gain, loss = _one_sided(lp, name, step, base)
         one_sided = abs(gain - loss) > 1e-6 * max(abs(gain), abs(loss), 1e-9)
         if info.kind in ("budget", "pool", "cap"):
             paid = [i for i in marginal if any(info.ref in ps for ps in problem.costs.loc[problem.costs["instrument"] == i, "pools"])]

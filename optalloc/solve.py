@@ -119,21 +119,20 @@ def _read_duals(lp: LinearProgram, solver: str) -> tuple[pd.Series, pd.Series]:
 DUAL_TOLERANCE = 1e-7  # a scaled reduced cost or dual below this counts as zero (HiGHS's own tolerance)
 
 
-def _ties_possible(lp: LinearProgram, solver: str) -> bool:
+def _ties_possible(lp: LinearProgram) -> bool:
     """Whether another plan could be as good: a variable that may move has a zero reduced cost."""
-    sign = -1.0 if solver == "highs" else 1.0
     for v in lp.prob.variables():
         if v.lowBound is not None and v.upBound is not None and v.upBound - v.lowBound <= 1e-12:
             continue
         x = float(v.varValue or 0.0)
         at_bound = (v.lowBound is not None and abs(x - v.lowBound) <= 1e-9) or \
                    (v.upBound is not None and abs(x - v.upBound) <= 1e-9)
-        if at_bound and abs(sign * float(v.dj or 0.0)) <= DUAL_TOLERANCE:
+        if at_bound and abs(float(v.dj or 0.0)) <= DUAL_TOLERANCE:
             return True
     return False
 
 
-def _fix_to_optimal_face(lp: LinearProgram, solver: str) -> None:
+def _fix_to_optimal_face(lp: LinearProgram) -> None:
     """Restrict the LP to its optimal face: fix every variable whose reduced cost is not zero at its value,
     and hold every row whose dual is not zero at equality. Any plan left is exactly as good."""
     for v in lp.prob.variables():
@@ -285,8 +284,8 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         lp.prob.setObjective(preference(lp))
         if _run(lp, rest) != "Optimal":
             raise SolverError(f"{problem.name}: the tie-break pass did not finish")
-    elif _ties_possible(lp, rest):
-        _fix_to_optimal_face(lp, rest)
+    elif _ties_possible(lp):
+        _fix_to_optimal_face(lp)
         lp.prob.setObjective(preference(lp))
         if _run(lp, rest) != "Optimal":
             raise SolverError(f"{problem.name}: the tie-break pass did not finish")

@@ -76,7 +76,7 @@ def with_budget(problem: Problem, available: float) -> Problem:
 def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast") -> Sweep:
     budgets = np.asarray(budgets, dtype=float)
     if method == "fast":
-        values, duals, status = _fast(problem, budgets)
+        values, duals, status = parametric(problem, BUDGET_ROW, "upper", budgets)
     elif method == "rebuild":
         values, duals, status = _rebuild(problem, budgets)
     else:
@@ -94,10 +94,6 @@ def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast
         "per_1000_eur": np.asarray(duals) * 1000,
     }, index=entries.index)
     return Sweep(problem, curve, entries, method)
-
-
-def _fast(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
-    return parametric(problem, BUDGET_ROW, "upper", budgets)
 
 
 def parametric(problem: Problem, row_name: str, side: str, values: Sequence[float],

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .errors import InfeasibleError, UsageError
-from .lp import build_lp
+from .diagnosis import diagnose
+from .errors import InfeasibleError, SolverError, UsageError
+from .lp import LinearProgram, build_lp
 from .problem import CoverageRule, Problem
-from .solve import _run, optimise
+from .solve import _run, integrations_of
 from .sweeps import parametric
 
 
@@ -51,7 +52,6 @@ def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd
         raise UsageError("group", group, "one of the model's groups: " + ", ".join(problem.groups.columns))
     if points < 2:
         raise ValueError("a front needs at least 2 points")
-    optimise(problem)  # raises InfeasibleError with a diagnosis
     low = _most_reach(problem, group, keep_optimum=True)  # the most reach at no cost: the front starts here
     high = _most_reach(problem, group)
     rule_id = f"tradeoff_{group}"
@@ -69,25 +69,33 @@ def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd
     front = pd.DataFrame({
         "share": shares,
         "integrations": np.where(np.array(status) == "optimal", integrations, np.nan),
-        "cost_per_entry": np.where(np.abs(duals) > 1e-15, -np.asarray(duals), 0.0),
+        "cost_per_entry": 0.0 - np.asarray(duals),  # NaN where no plan; 0.0 - 0.0 keeps a zero unsigned
         "status": status,
     }, index=entries.index)
     official = None
     if official_levels is not None:
-        official = (_reach(problem, official_levels, group)[0],
-                    float((problem.objective_coefficients() * official_levels.reindex(ids)).sum()))
+        official = (_reach(problem, official_levels, group)[0], integrations_of(problem, official_levels))
     return Tradeoff(problem, group, front, entries, official)
 
 
 def _most_reach(problem: Problem, group: str, keep_optimum: bool = False) -> float:
-    """The most entries the constraints let reach ``group`` (with ``keep_optimum``: among the optimal plans)."""
+    """The most entries the constraints let reach ``group`` (with ``keep_optimum``: among the optimal plans);
+    raises InfeasibleError with a diagnosis if no plan satisfies every requirement."""
     lp = build_lp(problem)
-    share = problem.groups[group]
+    counted = problem.instruments["unit"] == "entries"  # money-only lines have no entries to reach anyone
+    share = problem.groups[group].where(counted, 0.0)
     if keep_optimum:
-        if _run(lp, "highs") != "Optimal":
-            raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
+        _solve_or_diagnose(problem, lp)
         lp.keep_optimum(float(pulp.value(lp.objective) or 0.0), tolerance=1e-12)
     lp.prob.setObjective(pulp.LpAffineExpression([(lp.level[i], float(share[i])) for i in lp.level if share[i] > 0]))
-    if _run(lp, "highs") != "Optimal":
-        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement")
-    return float(sum(float(share[i]) * float(v.varValue or 0.0) for i, v in lp.level.items()))
+    _solve_or_diagnose(problem, lp)
+    levels = pd.Series({i: float(v.varValue or 0.0) for i, v in lp.level.items()})
+    return problem.group_reach(levels, group)[0]
+
+
+def _solve_or_diagnose(problem: Problem, lp: LinearProgram) -> None:
+    status = _run(lp, "highs")
+    if status == "Infeasible":
+        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement", diagnose(problem))
+    if status != "Optimal":
+        raise SolverError(f"{problem.name}: the solver stopped with status {status!r}")

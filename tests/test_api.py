@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -71,6 +72,16 @@ def test_front_price_matches_a_finite_difference(problem, front):
     slope = (f["integrations"].iloc[k] - f["integrations"].iloc[k + 1]) / (reach[k + 1] - reach[k])
     lo, hi = f["cost_per_entry"].iloc[k], f["cost_per_entry"].iloc[k + 1]
     assert min(lo, hi) - 1e-9 <= slope <= max(lo, hi) + 1e-9
+
+
+def test_money_only_lines_reach_nobody_on_the_front(problem, front):
+    """A group share on a money-only line (no entries) must not count as reach."""
+    money_only = problem.instruments.index[problem.instruments["unit"] != "entries"]
+    groups = problem.groups.copy()
+    groups.loc[money_only, "long_term"] = 0.5
+    shared = oa.tradeoff(dataclasses.replace(problem, groups=groups), "long_term", points=9)
+    assert (shared.front["status"] == "optimal").all()
+    assert list(shared.front.index) == pytest.approx(list(front.front.index), rel=1e-9)
 
 
 def test_unknown_group_is_refused(problem):
