@@ -150,6 +150,8 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
         at = f"instruments[{model.instruments.index(r)}] ({r.id})"
         p = payer(r)
         unit = "euros" if r.financing == "money_only" else "entries"
+        places_per_entry = (r.places / r.entries) if (r.places and r.entries and unit == "entries") else math.nan
+        entry_places = 1.0 if math.isnan(places_per_entry) else places_per_entry  # a row without places: one each
         components: list[tuple[float, tuple[str, ...], str]] = []
         if r.financing in ("new", "shared", "partly_prepaid", "money_only"):
             money = (p.new_funds or 0) + p.vbl
@@ -172,14 +174,14 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
             for pid in r.pools or ():
                 pool = pools_of_model[pid]
                 if pool.egt_cofunding and pool.max_places:
-                    components.append((pool.egt_cofunding / pool.max_places, (egt,), f"EGT co-funding of {pid}"))
+                    components.append((pool.egt_cofunding / pool.max_places * entry_places, (egt,),
+                                       f"EGT co-funding of {pid}"))
         for k, (per_unit, pools, label) in enumerate(components):
             cost_rows.append({"instrument": r.id, "component": k, "per_unit": per_unit, "pools": pools, "label": label})
 
         official = own_level[r.id]
         lower, upper = _bounds(spec, r, official, at)
         lot = r.lot_size or 1
-        places_per_entry = (r.places / r.entries) if (r.places and r.entries and unit == "entries") else math.nan
         records.append({
             "id": r.id,
             "name": r.name,
@@ -241,17 +243,17 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
             count = float(c.min_count)
         coverage.append(CoverageRule(c.id, c.group, c.basis, c.min_share, count, c.source))
 
+    places_each = instruments["places_per_entry"].fillna(1.0)  # places one entry takes (one if none printed)
     place_limits = []
     for pool in model.pools:
         if pool.max_places:
             members = tuple(r.id for r in decision_rows if r.pools and pool.id in r.pools)
             if members:
                 place_limits.append(PlaceLimit(f"places:{pool.id}", members, float(pool.max_places),
-                                               tuple(1.0 for _ in members)))
+                                               tuple(places_each[m] for m in members)))
     for rid, row in instruments.iterrows():
         if not math.isnan(row["max_places"]):
-            ppe = row["places_per_entry"] if not math.isnan(row["places_per_entry"]) else 1.0
-            place_limits.append(PlaceLimit(f"places_max:{rid}", (rid,), row["max_places"], (ppe,)))
+            place_limits.append(PlaceLimit(f"places_max:{rid}", (rid,), row["max_places"], (places_each[rid],)))
 
     return Problem(
         name=spec.name, basis=basis, instruments=instruments, costs=costs, pools=pools, groups=groups,

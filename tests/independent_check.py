@@ -19,6 +19,11 @@ def load_raw(path: Path | str) -> dict:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
+def places_of_entry(row: dict) -> float:
+    """Places one entry of a row takes: its printed places over its entries, one if it prints none."""
+    return row["places"] / row["entries"] if row.get("places") and row.get("entries") else 1.0
+
+
 def derive(raw: dict) -> dict:
     """Per decision row: level at the document's figures, unit cost per pool set, bounds; pools available."""
     b = raw["budget"]
@@ -76,7 +81,7 @@ def derive(raw: dict) -> dict:
             for pid in r["pools"]:
                 pool = next(x for x in raw["pools"] if x["id"] == pid)
                 if pool.get("egt_cofunding"):
-                    costs.append((pool["egt_cofunding"] / pool["max_places"], (egt,)))
+                    costs.append((pool["egt_cofunding"] / pool["max_places"] * places_of_entry(r), (egt,)))
         official = level[r["id"]]
         lo, hi = row_bounds(r, official, a)
         out[r["id"]] = {"row": r, "official": official, "lo": lo, "hi": hi, "costs": costs,
@@ -165,14 +170,12 @@ def violations(raw: dict, levels: dict[str, float], split: dict[tuple[str, int, 
     for p in raw["pools"]:
         if p.get("max_places"):
             members = [i for i, info in rows.items() if p["id"] in (info["row"].get("pools") or [])]
-            if sum(levels[i] for i in members) > p["max_places"] + 1e-6:
+            if sum(levels[i] * places_of_entry(rows[i]["row"]) for i in members) > p["max_places"] + 1e-6:
                 bad.append(f"places {p['id']}: above {p['max_places']}")
     for iid, info in rows.items():
         if info["row"].get("max_places") is not None:
-            r = info["row"]
-            ppe = r["places"] / r["entries"] if r.get("places") and r.get("entries") else 1.0
-            if levels[iid] * ppe > r["max_places"] + 1e-6:
-                bad.append(f"places {iid}: above {r['max_places']}")
+            if levels[iid] * places_of_entry(info["row"]) > info["row"]["max_places"] + 1e-6:
+                bad.append(f"places {iid}: above {info['row']['max_places']}")
     return bad
 
 

@@ -321,13 +321,14 @@ def models(draw: st.DrawFn, tiny_rates: bool = False, cap: bool | None = None,
         pool: dict[str, Any] = {"id": p, "name": f"pool {p}"}
         if p == programme_pool and draw(st.booleans()):
             members = [r for r in decision if p in (r.get("pools") or [])]
-            reach = sum(spans[r["id"]][1] for r in members) or 10.0
+            places = {r["id"]: r["places"] / r["entries"] if r.get("places") else 1.0 for r in members}
+            reach = sum(spans[i][1] * places[i] for i in places) or 10.0
             pool["max_places"] = max(1, math.ceil(reach * draw(st.sampled_from([0.6, 1.0, 2.0]))))
             if draw(st.booleans()):
                 pool["egt_cofunding"] = cents(pool["max_places"] * draw(st.floats(10, 2_000)))
-                per = pool["egt_cofunding"] / pool["max_places"]
-                use_lo["egt"] += per * sum(spans[r["id"]][0] for r in members)
-                use_hi["egt"] += per * sum(spans[r["id"]][1] for r in members)
+                per = pool["egt_cofunding"] / pool["max_places"]  # per place
+                use_lo["egt"] += per * sum(spans[i][0] * places[i] for i in places)
+                use_hi["egt"] += per * sum(spans[i][1] * places[i] for i in places)
         amount = amount_between(use_lo[p], use_hi[p]) if use_hi[p] > 0 \
             else draw(st.sampled_from([0.0, 100_000.0]))
         pool["amount"] = amount
