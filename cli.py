@@ -109,19 +109,19 @@ def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, 
           rates: Path | None, least_money: bool, out: Path | None, show: str) -> None:
     """Optimise MODEL and print the optimal plan beside the official plan."""
     from optalloc.export import write_solution
-    from optalloc.problem import build_problem
+    from optalloc.reports import compare
     from optalloc.solve import official, optimise
     from optalloc.views import solve_report
 
     sections = _sections(show)
     _writable(out)
-    spec = _load(model, rates, scenarios)
-    problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
+    problem = _problem(model, rates, scenarios, basis)
     off = official(problem, solver=solver)
     opt = optimise(problem, solver=solver, integer=integer, least_money=least_money)
-    click.echo(solve_report(opt, off, sections))
+    tables = compare(opt, off)
+    click.echo(solve_report(tables, opt, off, sections))
     if out is not None:
-        files = write_solution(out, opt, off)
+        files = write_solution(out, opt, off, tables)
         click.echo(f"wrote {len(files)} files to {out}: {', '.join(f.name for f in files)}")
 
 
@@ -146,14 +146,12 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
     of money and the order in which instruments are cut."""
     import time
 
-    from optalloc.problem import build_problem
     from optalloc.solve import official
     from optalloc.sweeps import budget_levels, cut_order, sweep_budget
     from optalloc.views import sweep_report
 
     _writable(out)
-    spec = _load(model, rates, scenarios)
-    problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
+    problem = _problem(model, rates, scenarios, basis)
     levels = budget_levels(budget_range, steps, problem.new_business_available)
     start = time.perf_counter()
     result = sweep_budget(problem, levels, method=method)
@@ -199,11 +197,9 @@ def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: 
     instrument's reduced cost and the range of its rate over which the mix stays optimal, in words.
     An infeasible scenario gets a diagnosis: what collides and the smallest changes that fix it."""
     from optalloc.explanation import explain as explain_plan
-    from optalloc.problem import build_problem
     from optalloc.views import explanation_view
 
-    spec = _load(model, rates, scenarios)
-    problem = build_problem(spec, basis=basis)  # type: ignore[arg-type]
+    problem = _problem(model, rates, scenarios, basis)
     click.echo(explanation_view(explain_plan(problem)))
 
 
@@ -231,15 +227,10 @@ def _sections(show: str) -> tuple[str, ...]:
     return names
 
 
-def _load(model: Path, rates: Path | None, scenarios: tuple[Path, ...]):
-    from optalloc.loading import load_model
+def _problem(model: Path, rates: Path | None, scenarios: tuple[Path, ...], basis: str | None):
+    from optalloc.api import load
 
-    spec = load_model(model, rates=rates)
-    if scenarios:
-        from optalloc.scenarios import apply_scenarios
-
-        spec = apply_scenarios(spec, scenarios)
-    return spec
+    return load(model, scenarios, rates=rates, basis=basis)
 
 
 if __name__ == "__main__":

@@ -18,19 +18,16 @@ an infeasible problem raises :class:`~optalloc.errors.InfeasibleError` whose ``d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from . import reports
 from .diagnosis import Diagnosis
 from .diagnosis import diagnose as _diagnose
 from .explanation import Explanation
 from .explanation import explain as _explain
 from .loading import load_model
 from .problem import Problem, build_problem
+from .reports import Comparison, compare
 from .scenarios import apply_scenarios
 from .solve import Solution, optimise
 from .solve import official as _official
@@ -63,33 +60,6 @@ def solve(problem: Problem, solver: str = "highs", integer: bool = False, least_
 def official(problem: Problem) -> Solution:
     """The official plan (the document's entries) evaluated in the same model."""
     return _official(problem)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A plan beside the official plan, as tables in the official shape (money in euros, to the cent)."""
-
-    summary: pd.DataFrame
-    instruments: pd.DataFrame
-    areas: pd.DataFrame
-    kennzahlen: pd.DataFrame
-    budget: pd.DataFrame
-    constraints: pd.DataFrame
-    bounds: pd.DataFrame
-
-
-def compare(plan: Solution, baseline: Solution) -> Comparison:
-    """Tables of ``plan`` beside ``baseline``: per instrument, per priority area, Kennzahlen I–VII, budget use,
-    and the plan's constraints and bounds."""
-    return Comparison(
-        summary=reports.summary(plan, baseline),
-        instruments=reports.instrument_table(plan, baseline),
-        areas=reports.area_table(plan, baseline),
-        kennzahlen=reports.kennzahlen_table(plan, baseline),
-        budget=reports.budget_table(plan, baseline),
-        constraints=reports.constraint_table(plan),
-        bounds=reports.bound_table(plan),
-    )
 
 
 def sweep(problem: Problem, budget: str = "70%:110%", steps: int = 101) -> Sweep:

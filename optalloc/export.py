@@ -12,29 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import reports
 from .plan import money_cents
+from .reports import Comparison, compare
 from .solve import Solution
 
 
-def solution_tables(opt: Solution, off: Solution) -> dict[str, pd.DataFrame]:
-    return {
-        "summary": reports.summary(opt, off),
-        "instruments": reports.instrument_table(opt, off),
-        "areas": reports.area_table(opt, off),
-        "kennzahlen": reports.kennzahlen_table(opt, off),
-        "budget": reports.budget_table(opt, off),
-        "constraints": reports.constraint_table(opt),
-        "bounds": reports.bound_table(opt),
-    }
-
-
-def write_solution(folder: Path | str, opt: Solution, off: Solution) -> list[Path]:
-    """Write the tables of an optimal plan beside the official one; returns the files written."""
+def write_solution(folder: Path | str, opt: Solution, off: Solution, comparison: Comparison | None = None) -> list[Path]:
+    """Write the tables of an optimal plan beside the official one (``comparison``, if already made, is
+    ``compare(opt, off)``); returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    tables = solution_tables(opt, off)
+    tables = (comparison or compare(opt, off)).tables()
     for name, df in tables.items():
         path = folder / f"{name}.csv"
         df.to_csv(path)  # floats as their shortest exact text: money keeps its cents at any size

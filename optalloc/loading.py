@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import os
 import functools
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,6 @@ from pydantic import BaseModel, PydanticUserError, ValidationError
 
 from .errors import MISSING, NOT_SHOWN, InputFileError
 from .schema import PATTERN_WORDS, Model, Rates
-
 
 SCENARIO_SECTIONS = {"name", "description", "source", "budget", "pools", "caps", "instruments", "coverage",
                      "priorities", "assumptions"}

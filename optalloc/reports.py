@@ -11,18 +11,21 @@ Everything here reads solutions and returns DataFrames; nothing solves or prints
 - :func:`constraint_table` — every rule with its slack, whether it binds, and its shadow price.
 - :func:`bound_table` — instruments at a bound with their reduced cost.
 - :func:`summary` — the headline figures.
+- :func:`compare` — all of them at once, as a :class:`Comparison`.
 Money columns are euros computed from whole cents, so every total is the exact sum of its rows.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 
 from .plan import instrument_cents, money_cents, pool_cents
 from .reconcile import kennzahl_counts
+from .schema import Model
 from .solve import Solution
 
 
@@ -59,13 +62,18 @@ def _row_figures(solution: Solution) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["id", "entries", "places", "cents", "integrations"]).set_index("id")
 
 
+def _figures(solution: Solution | None) -> pd.DataFrame | None:
+    return _row_figures(solution) if solution is not None else None
+
+
 def instrument_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
     """Every printed row: official (baseline) beside the plan, with differences. A parent row's entries and
     integrations include the rows ``counted_in`` it, as the document prints them: sum over the rows whose
     ``counted_in`` is empty."""
-    model = solution.problem.spec.model
-    plan = _row_figures(solution)
-    base = _row_figures(baseline) if baseline is not None else None
+    return _instrument_table(solution.problem.spec.model, _row_figures(solution), _figures(baseline))
+
+
+def _instrument_table(model: Model, plan: pd.DataFrame, base: pd.DataFrame | None) -> pd.DataFrame:
     rows = []
     for r in model.instruments:
         rec = {
@@ -109,9 +117,7 @@ def _row_note(r) -> str:
     }.get(r.financing, "")
 
 
-def _area_sums(solution: Solution) -> pd.DataFrame:
-    model = solution.problem.spec.model
-    fig = _row_figures(solution)
+def _area_sums(model: Model, fig: pd.DataFrame) -> pd.DataFrame:
     sums = []
     for a in model.areas:
         entries = 0.0
@@ -129,33 +135,40 @@ def _area_sums(solution: Solution) -> pd.DataFrame:
 
 def area_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
     """Priority areas summed as the document sums them (parenthesised rows left out)."""
-    plan = _area_sums(solution)
+    return _area_table(solution.problem.spec.model, _row_figures(solution), _figures(baseline))
+
+
+def _area_table(model: Model, plan_figures: pd.DataFrame, base_figures: pd.DataFrame | None) -> pd.DataFrame:
+    plan = _area_sums(model, plan_figures)
     out = plan[["chapter", "area", "entries_printed", "money_printed"]].copy()
-    if baseline is not None:
-        base = _area_sums(baseline)
+    if base_figures is not None:
+        base = _area_sums(model, base_figures)
         out["entries_official"] = base["entries"]
         out["money_official"] = base["cents"] / 100
     out["entries_plan"] = plan["entries"]
     out["money_plan"] = plan["cents"] / 100
-    if baseline is not None:
+    if base_figures is not None:
         out["entries_delta"] = out["entries_plan"] - out["entries_official"]
         out["money_delta"] = (plan["cents"] - base["cents"]) / 100
     return out
 
 
-def _kennzahl_lines(solution: Solution) -> dict[str, float]:
+def _kennzahl_lines(model: Model, fig: pd.DataFrame) -> dict[str, float]:
     """Entries per Kennzahlen line of a plan; a row split by 'davon' parts keeps the parts' printed shares."""
-    fig = _row_figures(solution)
-    return kennzahl_counts(solution.problem.spec.model, fig["entries"].dropna().to_dict())
+    return kennzahl_counts(model, fig["entries"].dropna().to_dict())
 
 
 def kennzahlen_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
     """Chapter 3: entries by purpose (Zweckbestimmung I–VII) and line, with the grand total."""
-    k = solution.problem.spec.model.kennzahlen
+    return _kennzahlen_table(solution.problem.spec.model, _row_figures(solution), _figures(baseline))
+
+
+def _kennzahlen_table(model: Model, plan_figures: pd.DataFrame, base_figures: pd.DataFrame | None) -> pd.DataFrame:
+    k = model.kennzahlen
     if k is None:
         return pd.DataFrame()
-    plan = _kennzahl_lines(solution)
-    base = _kennzahl_lines(baseline) if baseline is not None else None
+    plan = _kennzahl_lines(model, plan_figures)
+    base = _kennzahl_lines(model, base_figures) if base_figures is not None else None
     rows = []
     totals = {"printed": 0.0, "official": 0.0, "plan": 0.0}
     for p in k.purposes:
@@ -272,3 +285,37 @@ def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFram
         out.insert(0, "official", pd.Series(figures(baseline)))
         out["delta"] = out["plan"] - out["official"]
     return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A plan beside a baseline (the official plan), as tables in the official shape (money in euros, to
+    the cent): the headline figures, every printed row, the priority areas, Kennzahlen I–VII, budget use
+    per pool, and the plan's constraints and bounds."""
+
+    summary: pd.DataFrame
+    instruments: pd.DataFrame
+    areas: pd.DataFrame
+    kennzahlen: pd.DataFrame
+    budget: pd.DataFrame
+    constraints: pd.DataFrame
+    bounds: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by name, in the order above."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def compare(plan: Solution, baseline: Solution) -> Comparison:
+    """Every table of ``plan`` beside ``baseline``; each plan's printed-row figures are worked out once."""
+    model = plan.problem.spec.model
+    plan_figures, base_figures = _row_figures(plan), _row_figures(baseline)
+    return Comparison(
+        summary=summary(plan, baseline),
+        instruments=_instrument_table(model, plan_figures, base_figures),
+        areas=_area_table(model, plan_figures, base_figures),
+        kennzahlen=_kennzahlen_table(model, plan_figures, base_figures),
+        budget=budget_table(plan, baseline),
+        constraints=constraint_table(plan),
+        bounds=bound_table(plan),
+    )

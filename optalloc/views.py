@@ -8,8 +8,8 @@ from collections import Counter
 import pandas as pd
 
 from . import reports
-from .reconcile import EXPLAINED, FAIL, Reconciliation
 from .loading import Spec
+from .reconcile import EXPLAINED, FAIL, Reconciliation
 from .solve import Solution
 from .text import Col, count, money, number, percent, render, signed_count, signed_money
 
@@ -175,8 +175,7 @@ def plan_header(opt: Solution) -> str:
             + (" · least money for the optimum" if opt.least_money else ""))
 
 
-def summary_view(opt: Solution, off: Solution) -> str:
-    s = reports.summary(opt, off)
+def summary_view(s: pd.DataFrame) -> str:
     fmt = {
         "expected integrations": lambda v: number(v, 1),
         "of which from entries bought with new money": lambda v: number(v, 1),
@@ -209,10 +208,9 @@ def _official_beside_optimal(decimals: int) -> list[Col]:
     ]
 
 
-def instrument_view(opt: Solution, off: Solution) -> str:
-    t = reports.instrument_table(opt, off)
+def instrument_view(t: pd.DataFrame, d: int) -> str:
+    """``d``: decimals of the plan's entries (0 for whole entries)."""
     t = t[t["financing"] != "info"]
-    d = 0 if opt.integer else 1
     return render(t, [
         Col("area", "area", align="<", width=17),
         Col("instrument", "instrument", align="<", width=42),
@@ -223,9 +221,7 @@ def instrument_view(opt: Solution, off: Solution) -> str:
     ], title="Plan by instrument, as the document prints its rows (a parent row's entries include the rows counted in it)")
 
 
-def area_view(opt: Solution, off: Solution) -> str:
-    t = reports.area_table(opt, off)
-    d = 0 if opt.integer else 1
+def area_view(t: pd.DataFrame, d: int) -> str:
     total = {
         "area": "total",
         "entries_official": count(t["entries_official"].sum(), 0),
@@ -242,9 +238,7 @@ def area_view(opt: Solution, off: Solution) -> str:
     ], title="Per priority area (summed as the document sums: rows in parentheses left out)", total=total)
 
 
-def kennzahlen_view(opt: Solution, off: Solution) -> str:
-    t = reports.kennzahlen_table(opt, off)
-    d = 0 if opt.integer else 1
+def kennzahlen_view(t: pd.DataFrame, d: int) -> str:
     return render(t, [
         Col("name", "Kennzahlen: entries by purpose (Zweckbestimmung)", align="<", width=60),
         Col("printed", "printed", _entries(0)),
@@ -254,8 +248,7 @@ def kennzahlen_view(opt: Solution, off: Solution) -> str:
     ])
 
 
-def budget_view(opt: Solution, off: Solution) -> str:
-    t = reports.budget_table(opt, off)
+def budget_view(t: pd.DataFrame) -> str:
     total = {k: money(round(t[k].sum(), 2)) for k in ("available", "used_official", "left_official", "used_plan", "left_plan")}
     total["pool"] = "all pools"
     return render(t, [
@@ -268,8 +261,8 @@ def budget_view(opt: Solution, off: Solution) -> str:
     ], total=total)
 
 
-def constraints_view(opt: Solution) -> str:
-    t = reports.constraint_table(opt)
+def constraints_view(t: pd.DataFrame, kind: str) -> str:
+    """``t`` is the constraint table of a plan of ``kind`` "optimal" or "official"."""
     t = t[(t["kind"] != "split")]
     has_duals = "shadow_price" in t
     rows = t.copy()
@@ -283,7 +276,7 @@ def constraints_view(opt: Solution) -> str:
     rows["lhs_f"] = [money(v) if u.startswith("€") else count(v, 1) for v, u in zip(rows.lhs, rows.unit)]
     rows["rhs_f"] = [money(v) if u.startswith("€") else count(v, 1) for v, u in zip(rows.rhs, rows.unit)]
     rows["status"] = rows["status"].map({"binding": "used up", "slack": "room", "broken": "BROKEN"})
-    if opt.kind == "optimal":
+    if kind == "optimal":
         title = ("Constraints of the optimal plan, checked independently of the solver; shadow price = expected "
                  "integrations gained per unit more of the right-hand side"
                  + ("" if has_duals else " (not available for whole-entry plans)"))
@@ -297,16 +290,15 @@ def constraints_view(opt: Solution) -> str:
         Col("rhs_f", "limit"),
         Col("status", "", align="<"),
     ]
-    if opt.kind == "optimal":
+    if kind == "optimal":
         cols.append(Col("price", "shadow price", align="<"))
     return render(rows, cols, title=title)
 
 
-def bounds_view(opt: Solution) -> str:
-    t = reports.bound_table(opt)
+def bounds_view(t: pd.DataFrame) -> str:
     if t.empty:
         return "No instrument is held at a bound."
-    has_rc = opt.reduced_costs is not None
+    has_rc = bool(t["reduced_cost"].notna().any())
     return render(t, [
         Col(None, "instrument", align="<"),
         Col("at", "at"),
@@ -319,29 +311,34 @@ def bounds_view(opt: Solution) -> str:
              "at max a positive value is what the bound costs, at min a negative value is what the minimum costs)")
 
 
-def checks_line(sol: Solution) -> str:
+def checks_line(sol: Solution, what: str | None = None) -> str:
+    """The independent check in one line; ``what`` names the plan (default: "the optimal plan")."""
     bad = sol.checks[~sol.checks["ok"]]
     n = len(sol.checks)
+    what = what or f"the {sol.kind} plan"
     if bad.empty:
-        return f"Independent check: all {n} constraints of the {sol.kind} plan hold (bounds, pools to the cent, caps, coverage, places)."
+        return f"Independent check: all {n} constraints of {what} hold (bounds, pools to the cent, caps, coverage, places)."
     names = ", ".join(bad["name"].head(8))
-    return f"Independent check: {len(bad)} of {n} constraints of the {sol.kind} plan are broken: {names}"
+    return f"Independent check: {len(bad)} of {n} constraints of {what} are broken: {names}"
 
 
-def solve_report(opt: Solution, off: Solution, sections: tuple[str, ...]) -> str:
-    parts = [plan_header(opt), "", summary_view(opt, off), ""]
+def solve_report(cmp: reports.Comparison, opt: Solution, off: Solution, sections: tuple[str, ...]) -> str:
+    """The plan ``opt`` beside the official plan ``off``; ``cmp`` is ``reports.compare(opt, off)``."""
+    d = 0 if opt.integer else 1
+    parts = [plan_header(opt), "", summary_view(cmp.summary), ""]
     views = {
-        "instruments": lambda: instrument_view(opt, off),
-        "areas": lambda: area_view(opt, off),
-        "kennzahlen": lambda: kennzahlen_view(opt, off),
-        "budget": lambda: budget_view(opt, off),
-        "constraints": lambda: constraints_view(opt) + "\n\n" + constraints_view(off),
-        "bounds": lambda: bounds_view(opt),
+        "instruments": lambda: instrument_view(cmp.instruments, d),
+        "areas": lambda: area_view(cmp.areas, d),
+        "kennzahlen": lambda: kennzahlen_view(cmp.kennzahlen, d),
+        "budget": lambda: budget_view(cmp.budget),
+        "constraints": lambda: (constraints_view(cmp.constraints, opt.kind) + "\n\n"
+                                + constraints_view(reports.constraint_table(off), off.kind)),
+        "bounds": lambda: bounds_view(cmp.bounds),
     }
     for name in sections:
         parts += [views[name](), ""]
     parts.append(checks_line(opt))
-    parts.append(checks_line(off).replace("official plan", "official plan (evaluated in this model)"))
+    parts.append(checks_line(off, "the official plan (evaluated in this model)"))
     return "\n".join(parts)
 
 
