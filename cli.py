@@ -77,16 +77,11 @@ def validate(model: Path, rates: Path | None, checks: bool) -> None:
     """
     from optalloc.loading import load_model
     from optalloc.reconcile import reconcile
-    from optalloc.views import validation_report
+    from optalloc.views import checks_listing, validation_report
 
     spec = load_model(model, rates=rates)
     rec = reconcile(spec)
-    if checks:
-        for _, c in rec.checks.iterrows():
-            relation = "≥" if c.relation == "<=" else "="
-            click.echo(f"{c['status']:<9}  {c['id']:<48}  printed {c.printed:,.2f} {relation} computed {c.computed:,.2f}")
-    else:
-        click.echo(validation_report(spec, rec))
+    click.echo(checks_listing(rec) if checks else validation_report(spec, rec))
     if not rec.ok:
         sys.exit(1)
 
@@ -165,10 +160,7 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
         result.curve.to_csv(out / "curve.csv")
         result.entries.to_csv(out / "entries.csv")
         cut_order(result).to_csv(out / "cut_order.csv")
-        from optalloc.plan import money_cents
-
-        cents = money_cents(problem, off.plan)
-        spent = cents.loc[cents["pool"] == problem.new_business_pool, "cents"].sum() / 100
+        spent = float(off.spent()[problem.new_business_pool])
         sweep_curve(result, (spent, off.integrations)).savefig(out / "sweep.png", dpi=120)
         click.echo(f"wrote curve.csv, entries.csv, cut_order.csv and sweep.png to {out}")
     infeasible = result.curve.index[result.curve["status"] != "optimal"]

@@ -14,7 +14,7 @@ import functools
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,6 @@ class Spec:
     path: Path
     rates_path: Path
     scenarios: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -142,7 +141,7 @@ def load_model(path: Path | str, rates: Path | str | None = None) -> Spec:
         raise InputFileError(str(path), "meta.rates_file", model.meta.rates_file,
                              f"no such file ({rates_path}): the path of a rates file, relative to the model file")
     rates_obj = load_rates(rates_path)
-    spec = Spec(model=model, rates=rates_obj, path=path, rates_path=rates_path, raw=raw)
+    spec = Spec(model=model, rates=rates_obj, path=path, rates_path=rates_path)
     check_references(spec)
     return spec
 
@@ -194,21 +193,21 @@ def check_references(spec: Spec, file: str | None = None) -> None:
     for i, r in enumerate(m.instruments):
         at = f"instruments[{i}] ({r.id})"
         if r.area not in area_ids:
-            fail(f"{at}.area", r.area, "an area defined under 'areas': " + _one_of(area_ids, r.area))
+            fail(f"{at}.area", r.area, "an area defined under 'areas': " + one_of(area_ids, r.area))
         for g in r.groups:
             if g not in group_ids:
-                fail(f"{at}.groups", g, "a group defined under 'groups': " + _one_of(group_ids, g))
+                fail(f"{at}.groups", g, "a group defined under 'groups': " + one_of(group_ids, g))
         for k, p in enumerate(r.pools or []):
             if p not in pool_ids:
-                fail(f"{at}.pools[{k}]", p, "a pool defined under 'pools': " + _one_of(pool_ids, p))
+                fail(f"{at}.pools[{k}]", p, "a pool defined under 'pools': " + one_of(pool_ids, p))
         if r.financing == "programme":
             for p in r.pools or []:
                 if next(x for x in m.pools if x.id == p).derived:
                     fail(f"{at}.pools", p, "a 'programme' row is paid from a programme pool with its own amount")
         if r.rate_class is not None and r.rate_class not in rate_ids:
-            fail(f"{at}.rate_class", r.rate_class, f"a class of {spec.rates_path}: " + _one_of(rate_ids, r.rate_class))
+            fail(f"{at}.rate_class", r.rate_class, f"a class of {spec.rates_path}: " + one_of(rate_ids, r.rate_class))
         if r.rate_class is None and r.financing not in ("info", "money_only"):
-            fail(f"{at}.rate_class", MISSING, "required for a row with entries: " + _one_of(rate_ids))
+            fail(f"{at}.rate_class", MISSING, "required for a row with entries: " + one_of(rate_ids))
         for key, target, need in (
             ("money_in", r.money_in, ("new",)),
             ("entries_in", r.entries_in, None),
@@ -217,19 +216,19 @@ def check_references(spec: Spec, file: str | None = None) -> None:
             if target is None:
                 continue
             if target not in rows or target == r.id:
-                fail(f"{at}.{key}", target, "the id of another instrument row: " + _one_of(set(rows) - {r.id}, target))
+                fail(f"{at}.{key}", target, "the id of another instrument row: " + one_of(set(rows) - {r.id}, target))
             if need and rows[target].financing not in need:
                 fail(f"{at}.{key}", target, f"must name a row with financing {' or '.join(need)}")
         parts = {p.id for p in r.breakdown}
         if isinstance(r.kennzahl, str):
             if r.kennzahl not in lines:
-                fail(f"{at}.kennzahl", r.kennzahl, "a line of the Kennzahlen table: " + _one_of(lines, r.kennzahl))
+                fail(f"{at}.kennzahl", r.kennzahl, "a line of the Kennzahlen table: " + one_of(lines, r.kennzahl))
         elif isinstance(r.kennzahl, dict):
             for part, line in r.kennzahl.items():
                 if part != "rest" and part not in parts:
-                    fail(f"{at}.kennzahl", part, "a breakdown id of this row or 'rest': " + _one_of(parts))
+                    fail(f"{at}.kennzahl", part, "a breakdown id of this row or 'rest': " + one_of(parts))
                 if line not in lines:
-                    fail(f"{at}.kennzahl.{part}", line, "a line of the Kennzahlen table: " + _one_of(lines, line))
+                    fail(f"{at}.kennzahl.{part}", line, "a line of the Kennzahlen table: " + one_of(lines, line))
         if r.kennzahl is not None and r.entries is None:
             fail(f"{at}.kennzahl", r.kennzahl, "only a row with entries counts in the Kennzahlen")
         part_sum = sum(p.entries or 0 for p in r.breakdown)
@@ -251,13 +250,13 @@ def check_references(spec: Spec, file: str | None = None) -> None:
     for i, c in enumerate(m.coverage):
         if c.group not in group_ids:
             fail(f"coverage[{i}] ({c.id}).group", c.group,
-                 "a group defined under 'groups': " + _one_of(group_ids, c.group))
+                 "a group defined under 'groups': " + one_of(group_ids, c.group))
     for g in m.priorities:
         if g not in group_ids:
-            fail(f"priorities.{g}", g, "a group defined under 'groups': " + _one_of(group_ids, g))
+            fail(f"priorities.{g}", g, "a group defined under 'groups': " + one_of(group_ids, g))
 
 
-def _one_of(options: object, given: object = None) -> str:
+def one_of(options: object, given: object = None) -> str:
     """``one of: a, b, c`` (at most 12 shown), after "did you mean" when ``given`` is close to one of them."""
     names = sorted(options)  # type: ignore[call-overload]
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
@@ -323,7 +322,7 @@ def _allowed(err: Any, model_cls: type[BaseModel], alone: bool = True) -> str:
         expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         if len(expected) == 1:
             return f"must be '{expected[0]}'" if alone else f"'{expected[0]}'"
-        return _one_of(expected, value if isinstance(value, str) else None)
+        return one_of(expected, value if isinstance(value, str) else None)
     if kind == "string_pattern_mismatch":
         return PATTERN_WORDS.get(ctx.get("pattern", ""), f"text matching {ctx.get('pattern')}")
     if kind == "string_type":

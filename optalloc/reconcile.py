@@ -11,7 +11,7 @@ longer occurs, makes the model fail.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from decimal import Decimal
 
 import pandas as pd
@@ -75,39 +75,35 @@ def reconcile(spec: Spec) -> Reconciliation:
         d = recorded.get(c.id)
         if c.agrees(tol):
             if d is not None:
-                final.append(_with(c, FAIL, "recorded as a discrepancy, but printed and computed now agree"))
+                final.append(replace(c, status=FAIL, explanation="recorded as a discrepancy, but printed and computed now agree"))
             else:
                 final.append(c)
             continue
         if d is None:
-            final.append(_with(c, FAIL, "printed and computed differ, and no discrepancy explains it"))
+            final.append(replace(c, status=FAIL, explanation="printed and computed differ, and no discrepancy explains it"))
             continue
         tol_d = max(tol, d.tolerance)
         if abs(d.computed - c.computed) > tol_d:
-            final.append(_with(c, FAIL, f"the discrepancy records computed {d.computed:g}, the rows give {c.computed:g}"))
+            final.append(replace(c, status=FAIL, explanation=f"the discrepancy records computed {d.computed:g}, the rows give {c.computed:g}"))
             continue
         if d.tolerance and abs(c.computed - c.printed) > d.tolerance + 1e-9:
-            final.append(_with(c, FAIL, f"differs by more than the recorded tolerance {d.tolerance:g}"))
+            final.append(replace(c, status=FAIL, explanation=f"differs by more than the recorded tolerance {d.tolerance:g}"))
             continue
         places_for = frozenset(d.reproduce.get("count_places_for", []))
         if places_for:
             again = {x.id: x for x in _checks(model, budget, places_for)}[c.id]
             if not again.agrees(tol):
-                final.append(_with(c, FAIL, f"counting {', '.join(sorted(places_for))} by places gives "
-                                            f"{again.computed:g}, not the printed {c.printed:g}"))
+                final.append(replace(c, status=FAIL, explanation=f"counting {', '.join(sorted(places_for))} by places "
+                                     f"gives {again.computed:g}, not the printed {c.printed:g}"))
                 continue
-        final.append(_with(c, EXPLAINED, d.explanation.strip()))
+        final.append(replace(c, status=EXPLAINED, explanation=d.explanation.strip()))
     for d in model.discrepancies:
         if d.check not in checks:
             final.append(Check(d.check, "discrepancies", "recorded discrepancy", d.printed, d.computed,
                                unit="share", status=FAIL, field=f"discrepancies[{model.discrepancies.index(d)}].check",
                                explanation="no check has this id; the ids are listed by `optalloc validate --checks`"))
-    frame = pd.DataFrame([c.__dict__ for c in final], columns=list(Check.__dataclass_fields__))
+    frame = pd.DataFrame([asdict(c) for c in final], columns=[f.name for f in fields(Check)])
     return Reconciliation(checks=frame, budget=budget)
-
-
-def _with(c: Check, status: str, explanation: str) -> Check:
-    return Check(c.id, c.section, c.label, c.printed, c.computed, c.relation, c.unit, status, explanation, c.field)
 
 
 def _checks(model: Model, budget: BudgetFigures, places_for: frozenset[str]) -> list[Check]:

@@ -20,9 +20,7 @@ reserved parts of the pool they cut, so the budget derivation shows them; amount
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import difflib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -32,23 +30,22 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from .budget import derive_budget, euros
 from .errors import InputFileError
-from .loading import Spec, check_references, parse, read_yaml
+from .loading import Spec, check_references, one_of, parse, read_yaml
 from .schema import Model, Money, Rate, Share, Strict, _number
 
-Euros = Money
 Factor = Annotated[float, BeforeValidator(_number), Field(ge=0, le=100)]
 
 
 class BudgetChange(Strict):
     cut_share: Share | None = None
-    cut_amount: Euros | None = None
+    cut_amount: Money | None = None
     allocation_cut_share: Share | None = None
     reserve_share: Share | None = None
     vbl_pool: Literal["merged", "separate"] | None = None
 
 
 class PoolChange(Strict):
-    amount: Euros | None = None
+    amount: Money | None = None
     cut_share: Share | None = None
     planning_share: Share | None = None
 
@@ -61,7 +58,7 @@ class PoolChange(Strict):
 
 class CapChange(Strict):
     max_share: Share | None = None
-    committed: Euros | None = None
+    committed: Money | None = None
     base: Literal["egt_allocation", "spendable_funds", "new_business"] | None = None
     categories: list[Literal["16e", "16f", "16h"]] | None = None
 
@@ -73,9 +70,9 @@ def _rate_mapping(value: object) -> object:
 
 
 class InstrumentChange(Strict):
-    fix: Euros | None = None
-    min: Euros | None = None
-    max: Euros | None = None
+    fix: Money | None = None
+    min: Money | None = None
+    max: Money | None = None
     drop: bool = False
     rate: Annotated[dict[Literal["gross", "net"], Rate], BeforeValidator(_rate_mapping)] | None = None
     rate_factor: Factor | None = None
@@ -102,7 +99,7 @@ class CoverageChange(Strict):
     group: str | None = None
     basis: Literal["entries", "money"] | None = None
     min_share: Share | None = None
-    min_count: Euros | Literal["official"] | None = None
+    min_count: Money | Literal["official"] | None = None
     min_count_factor: Factor | None = None
     drop: bool = False
     source: str | None = None
@@ -148,7 +145,7 @@ def apply_scenarios(spec: Spec, overlays: Sequence[Path | str | Mapping[str, Any
 
 def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> Spec:
     """The model with ``scenario`` applied, validated again as a whole."""
-    raw = copy.deepcopy(spec.model.model_dump(mode="python", exclude_defaults=True))
+    raw = spec.model.model_dump(mode="python", exclude_defaults=True)  # a fresh dict: changed in place below
     where = f"(applied to {spec.path})"
 
     def fail(field: str, value: object, allowed: str) -> None:
@@ -159,11 +156,7 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         for item in items:
             if item["id"] == key:
                 return item
-        ids = [i["id"] for i in items]
-        near = difflib.get_close_matches(key, ids, n=1)
-        hint = f"did you mean '{near[0]}'? " if near else ""
-        fail(field, key, f"no {section[:-1]} of that id in {spec.path}; {hint}known: {', '.join(ids[:20])}"
-             + (", ..." if len(ids) > 20 else ""))
+        fail(field, key, f"no {section[:-1]} of that id in {spec.path}; " + one_of([i["id"] for i in items], key))
         raise AssertionError  # unreachable
 
     tag = scenario.name
@@ -288,7 +281,7 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
 
     try:
         model = parse(Model, raw, file)
-        new = dataclasses.replace(spec, model=model, scenarios=spec.scenarios + (scenario.name,), raw=raw)
+        new = dataclasses.replace(spec, model=model, scenarios=spec.scenarios + (scenario.name,))
         check_references(new, file=file)
     except InputFileError as exc:
         raise InputFileError(file, exc.field, exc.value, f"{exc.allowed} {where}") from None
@@ -302,6 +295,5 @@ def _official_reach(spec: Spec, coverage: dict[str, Any], file: str) -> float:
     problem = build_problem(spec)
     group = coverage.get("group")
     if group not in problem.groups.columns:
-        raise InputFileError(file, f"coverage.{coverage['id']}.group", group,
-                             "one of: " + ", ".join(problem.groups.columns))
+        raise InputFileError(file, f"coverage.{coverage['id']}.group", group, one_of(problem.groups.columns, group))
     return problem.group_reach(problem.instruments["official"], group, coverage.get("basis", "entries"))[0]

@@ -32,7 +32,7 @@ import pulp
 from .check import check_plan
 from .errors import InfeasibleError, SolverError
 from .lp import OPTIMUM_TOLERANCE, LinearProgram, RowInfo, build_lp, preference
-from .plan import Plan
+from .plan import Plan, money_cents, pool_cents
 from .problem import Problem
 
 SOLVERS = ("highs", "cbc")
@@ -57,6 +57,10 @@ class Solution:
     @property
     def feasible(self) -> bool:
         return bool(self.checks["ok"].all())
+
+    def spent(self) -> pd.Series:
+        """Euros each pool pays for the plan, summed from whole cents as the reports and checks count them."""
+        return pool_cents(self.problem, money_cents(self.problem, self.plan)) / 100
 
 
 _banner_done = False

@@ -14,17 +14,17 @@ import pandas as pd
 
 
 def money(v: float) -> str:
-    return "" if _missing(v) else f"{v:,.2f}"
+    return "" if missing(v) else f"{v:,.2f}"
 
 
 def signed_money(v: float) -> str:
-    if _missing(v):
+    if missing(v):
         return ""
     return "0.00" if abs(v) < 0.005 else f"{v:+,.2f}"
 
 
 def count(v: float, decimals: int = 1) -> str:
-    if _missing(v):
+    if missing(v):
         return ""
     if abs(v - round(v)) < 10 ** -(decimals + 3):
         return f"{round(v):,}"
@@ -32,7 +32,7 @@ def count(v: float, decimals: int = 1) -> str:
 
 
 def signed_count(v: float, decimals: int = 1) -> str:
-    if _missing(v):
+    if missing(v):
         return ""
     if abs(v) < 0.5 * 10**-decimals:
         return "0"
@@ -40,14 +40,15 @@ def signed_count(v: float, decimals: int = 1) -> str:
 
 
 def number(v: float, decimals: int = 3) -> str:
-    return "" if _missing(v) else f"{v:,.{decimals}f}"
+    return "" if missing(v) else f"{v:,.{decimals}f}"
 
 
 def percent(v: float, decimals: int = 1) -> str:
-    return "" if _missing(v) else f"{v * 100:.{decimals}f} %"
+    return "" if missing(v) else f"{v * 100:.{decimals}f} %"
 
 
-def _missing(v: object) -> bool:
+def missing(v: object) -> bool:
+    """None or NaN: a cell with nothing to show."""
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 

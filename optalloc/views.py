@@ -11,30 +11,33 @@ from . import reports
 from .loading import Spec
 from .reconcile import EXPLAINED, FAIL, Reconciliation
 from .solve import Solution
-from .text import Col, count, money, number, percent, render, signed_count, signed_money
+from .text import Col, count, missing, money, number, percent, render, signed_count, signed_money
 
-STATUS = {"ok": "ok", EXPLAINED: "explained", FAIL: "FAIL"}
 _UNIT = {"entries": "entry", "places": "place"}
+# a check reads "computed <= printed"; printed stands left of computed, so it shows as "printed ≥ computed"
+PRINTED_RELATION = {"=": "=", "<=": "≥"}
 
 
 def _status(v: object) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    return STATUS.get(str(v), str(v))
+    return "" if missing(v) else str(v)
+
+
+def checks_listing(rec: Reconciliation) -> str:
+    """One line per check: status, id, and the printed figure beside the computed one."""
+    return "\n".join(f"{c.status:<9}  {c.id:<48}  printed {c.printed:,.2f} {PRINTED_RELATION[c.relation]} "
+                     f"computed {c.computed:,.2f}" for c in rec.checks.itertuples())
 
 
 def validation_report(spec: Spec, rec: Reconciliation) -> str:
     m = spec.model
     b = rec.budget
     out = [f"{m.meta.title} — {m.meta.jobcenter} {m.meta.year}  ({spec.path})", ""]
-    printed = {"spendable funds (Ausgabemittel)": m.budget.printed.spendable_funds,
-               "new-business budget (Neufallbudget)": m.budget.printed.new_business}
+    checked = rec.section("budget").set_index("label")  # the derivation's lines the document prints
     lines = pd.DataFrame(
-        [(label, sign, float(v), printed.get(label)) for label, sign, v in b.derivation()],
-        columns=["item", "sign", "computed", "printed"],
+        [(label, sign, float(v), checked["printed"].get(label), checked["status"].get(label, ""))
+         for label, sign, v in b.derivation()],
+        columns=["item", "sign", "computed", "printed", "status"],
     )
-    lines["status"] = [("ok" if abs(c - p) < 0.005 else "FAIL") if p is not None and not math.isnan(p) else ""
-                       for c, p in zip(lines.computed, lines.printed)]
     out.append(render(lines, [Col("item", "Budget (chapter 2)", align="<"), Col("sign", ""), Col("computed", "computed €", money),
                               Col("printed", "printed €", money), Col("status", "", align="<")]))
     if b.vbl_credit:
@@ -106,8 +109,7 @@ def _checks_table(rec: Reconciliation, section: str, title: str) -> str:
     df = rec.section(section)
     rows = df.assign(p=[_fmt(v, u) for v, u in zip(df.printed, df.unit)],
                      c=[_fmt(v, u) for v, u in zip(df.computed, df.unit)])
-    # printed stands left of computed: "computed <= printed" reads "printed ≥ computed"
-    rows["relation"] = rows["relation"].map({"=": "=", "<=": "≥"})
+    rows["relation"] = rows["relation"].map(PRINTED_RELATION)
     return render(rows, [Col("label", title, align="<", width=72), Col("p", "printed"), Col("relation", ""),
                          Col("c", "computed"), Col("status", "", _status, "<")])
 

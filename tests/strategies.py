@@ -435,7 +435,7 @@ def spec_of(model: dict, rates: dict) -> Spec:
     """A validated Spec from the two dicts, as load_model builds it (parse, then check_references)."""
     m = parse(Model, model, str(GENERATED))
     r = parse(Rates, rates, str(GENERATED.parent / RATES_NAME))
-    spec = Spec(model=m, rates=r, path=GENERATED, rates_path=GENERATED.parent / RATES_NAME, raw=model)
+    spec = Spec(model=m, rates=r, path=GENERATED, rates_path=GENERATED.parent / RATES_NAME)
     check_references(spec)
     return spec
 
