@@ -60,7 +60,7 @@ class Solution:
 
     def spent(self) -> pd.Series:
         """Euros each pool pays for the plan, summed from whole cents as the reports and checks count them."""
-        return pool_cents(self.problem, money_cents(self.problem, self.plan)) / 100
+        return (pool_cents(self.problem, money_cents(self.problem, self.plan)) / 100).rename("euros")
 
 
 _banner_done = False
