@@ -27,6 +27,12 @@ def test_api_round_trip_returns_tables(problem):
         assert isinstance(table, pd.DataFrame) and not table.empty
     assert cmp.summary.at["expected integrations", "plan"] == pytest.approx(plan.integrations)
     assert cmp.kennzahlen.at["total", "printed"] == 11258
+    assert list(cmp.tables()) == ["summary", "instruments", "areas", "kennzahlen", "budget", "constraints", "bounds"]
+    # each pool's spend is the budget table's; the official plan's new-business money is what the tables plan
+    # without Anhang I plus the Soziale Teilhabe co-funding (docs/data-notes.md)
+    assert plan.spent().to_dict() == cmp.budget["used_plan"].to_dict()
+    assert base.spent().to_dict() == cmp.budget["used_official"].to_dict()
+    assert base.spent()[problem.new_business_pool] == 22_888_415.95 + 58_701.57
 
 
 def test_load_applies_scenarios_and_basis():
