@@ -5,8 +5,12 @@ Every derived figure is computed here with :class:`decimal.Decimal` and rounded 
     spendable funds  = EGT allocation − shift to administration + expected returns
     new business     = spendable funds − commitments from earlier years
     pool available   = (amount or new business) × planning share − reserved parts
-                       (the new-business pool also keeps back ``reserve_share`` and, with
+                       (the new-business pool also keeps back the reserve for the year and, with
                        ``vbl_pool: separate``, hands the VBL credit to a pool of its own)
+    reserve          = reserve_share × new business, or reserve_amount; ``reserve_amount: official`` is
+                       what the official plan leaves of the new-business pool: its amount less the reserved
+                       parts, the printed money (new funds and VBL parts) of every row the pool pays and
+                       the EGT co-funding of the programme places (never below 0)
 """
 
 from __future__ import annotations
@@ -69,6 +73,10 @@ def derive_budget(model: Model) -> BudgetFigures:
     spendable = euros(b.egt_allocation) - euros(b.shift_to_administration) + euros(b.expected_returns)
     new_business = spendable - euros(b.commitments)
     reserve = euros(new_business * Decimal(str(b.reserve_share)))
+    if b.reserve_amount == "official":
+        reserve = official_leftover(model, new_business)
+    elif b.reserve_amount is not None:
+        reserve = euros(b.reserve_amount)
     vbl = euros(b.vbl_credit)
     pools: dict[str, PoolFigures] = {}
     for p in model.pools:
@@ -98,6 +106,23 @@ def derive_budget(model: Model) -> BudgetFigures:
         reserve=reserve,
         pools=pools,
     )
+
+
+def official_leftover(model: Model, new_business: Decimal) -> Decimal:
+    """What the official plan leaves of the new-business pool, to the cent (0 if it spends more)."""
+    egt = new_business_pool(model)
+    available = euros(new_business * Decimal(str(egt.planning_share))) - sum(
+        (euros(v) for v in egt.reserved.values()), Decimal("0.00"))
+    spent = Decimal("0.00")
+    for r in model.instruments:
+        if r.financing in ("new", "partly_prepaid", "money_only") and (not r.pools or egt.id in r.pools):
+            spent += euros(r.new_funds or 0) + euros(r.vbl)
+    for p in model.pools:
+        if p.egt_cofunding and p.max_places:
+            places = sum(Decimal(str(r.places if r.places is not None else r.entries or 0))
+                         for r in model.instruments if r.financing == "programme" and r.pools and p.id in r.pools)
+            spent += euros(Decimal(str(p.egt_cofunding)) * min(places, Decimal(p.max_places)) / Decimal(p.max_places))
+    return max(available - spent, Decimal("0.00"))
 
 
 def cap_base(figures: BudgetFigures, base: str) -> Decimal:

@@ -1,7 +1,7 @@
 """Independent checker: does a plan satisfy every rule of the problem? Plain arithmetic, no solver.
 
 ``check_plan(problem, plan)`` recomputes each constraint the LP claims — bounds, lots, pool money, legal
-caps, coverage, places — from the plan's levels and its money, and returns one row per constraint, named
+caps, coverage, places, contracted capacity, stated policy rules, customer stock — from the plan's levels and its money, and returns one row per constraint, named
 as in the LP, with its left- and right-hand side, slack and verdict. Pool money is compared in the whole
 cents the reports print, exactly; money that is not printed per pool (a cap, coverage on money, the
 pools' parts of a cost) in exact euros within a cent (``SPLIT_TOLERANCE``); entries within
@@ -90,6 +90,12 @@ def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFr
     for lim in problem.place_limits:
         used = sum(float(levels[i]) * k for i, k in zip(lim.instruments, lim.per_entry))
         row(lim.id, "places", lim.id.split(":", 1)[1], "places", used, "<=", lim.max_places)
+
+    for rule in problem.limits:
+        # capacity (places or entries), a stated decision (entries or exact euros), customer stock (entries)
+        lhs = sum(float(levels[i]) * c for i, c in rule.terms)
+        unit = "€ (exact)" if rule.unit == "€" else rule.unit
+        row(rule.id, rule.kind, rule.id.split(":", 1)[1].split(":")[0], unit, lhs, rule.sense, rule.rhs)
 
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -240,6 +240,13 @@ def check_references(spec: Spec, file: str | None = None) -> None:
                 fail(f"{at}.lot_size", r.lot_size, f"a lot size of which some whole number of lots lies within "
                      f"bounds.min {b.min:g} and bounds.max {b.max:g} (widen the bounds or change the lot size)")
 
+        if r.places_in is not None:
+            target = rows.get(r.places_in)
+            if target is None or target.id == r.id:
+                fail(f"{at}.places_in", r.places_in, "the id of another instrument row: " + one_of(set(rows) - {r.id}, r.places_in))
+            elif target.capacity != "places" or target.places is None or target.places_in is not None:
+                fail(f"{at}.places_in", r.places_in, "must name a row with 'capacity: places' and printed places of its own")
+
     for parent_id in {r.entries_in for r in m.instruments if r.entries_in}:
         parent = rows[parent_id]
         inside = sum(r.entries or 0 for r in m.instruments if r.entries_in == parent_id)
@@ -251,6 +258,23 @@ def check_references(spec: Spec, file: str | None = None) -> None:
         if c.group not in group_ids:
             fail(f"coverage[{i}] ({c.id}).group", c.group,
                  "a group defined under 'groups': " + one_of(group_ids, c.group))
+    policy_ids: dict[str, int] = {}
+    for i, rule in enumerate(m.policy):
+        at = f"policy[{i}] ({rule.id})"
+        if rule.id in policy_ids:
+            fail(f"{at}.id", rule.id, f"ids must be unique within 'policy' (already used by policy[{policy_ids[rule.id]}])")
+        policy_ids[rule.id] = i
+        seen: set[str] = set()
+        for k, rid in enumerate(rule.rows):
+            if rid not in rows:
+                fail(f"{at}.rows[{k}]", rid, "an instrument row: " + one_of(rows, rid))
+            if rid in seen:
+                fail(f"{at}.rows[{k}]", rid, "each row once")
+            seen.add(rid)
+            if rows[rid].financing in ("info", "money_only") and rule.measure == "entries":
+                fail(f"{at}.rows[{k}]", rid, f"a row with entries (this one is '{rows[rid].financing}'), or measure: money")
+            if rows[rid].financing == "info":
+                fail(f"{at}.rows[{k}]", rid, "a row the plan gives entries or money (this one is for information only)")
     for g in m.priorities:
         if g not in group_ids:
             fail(f"priorities.{g}", g, "a group defined under 'groups': " + one_of(group_ids, g))

@@ -2,6 +2,8 @@
 
 Variables
     ``x_<instrument>``           level: entries (euros for a money-only line), bounded by the problem
+    ``r_<instrument>_<k>``       entries within segment k of the instrument's response curve, between its
+                                 bounds (the part below the lower bound is always there: a constant)
     ``m_<instrument>_<k>_<pool>`` money of cost component k paid from a pool, where several pools may pay
     ``n_<instrument>``           number of lots (integer mode, lot size above 1)
 
@@ -13,9 +15,16 @@ Constraints (the name is how results map duals and slacks back to the model)
     ``coverage:<id>``            entries (money) reaching a group ≥ a share of the total, or a count
     ``places:<pool>``            places of a programme's rows ≤ the places granted
     ``places_max:<instrument>``  places of a row ≤ its capacity
+    ``capacity:<instrument>``    places (or contracted entries) of a row and those sharing its places ≤
+                                 its contracted capacity with the legal extension
+    ``policy:<id>``              entries (money) of the rows of a stated decision ≥ or ≤ its figure
+    ``stock:<group>``            entries reaching a group ≤ the participation share of its stock
+    ``response:<instrument>``    level = lower bound + the entries of its response segments
     ``lot:<instrument>``         level = lot size × number of lots (integer mode)
 
-Objective: maximise Σ rate × weight × level (expected integrations), divided by the largest coefficient
+Objective: maximise expected integrations — Σ weight × rate of each response segment × the entries in
+it, plus the constant integrations below the lower bounds; a concave response fills its best segments
+first without any binary variable — divided by the largest coefficient
 (``LinearProgram.scale``) so that the solvers see coefficients near 1 whatever the rates' size; duals
 and ranges are multiplied back. Where several plans are equally good (two instruments with the same rate
 and cost, say), a second solve on the optimal face — every variable with a nonzero reduced cost fixed,
@@ -29,6 +38,7 @@ pool's cents add up to its rounded exact total, which therefore fits the pool.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -43,7 +53,7 @@ OPTIMUM_TOLERANCE = 1e-9  # relative: a later pass keeps integrations ≥ (1 −
 class RowInfo:
     """What a named constraint is, for reports: ``unit`` of its right-hand side, ``kind`` of rule."""
 
-    kind: str  # budget | pool | cap | coverage | places | split | lot
+    kind: str  # budget | pool | cap | coverage | places | capacity | policy | stock | split | lot | response
     unit: str  # € | entries
     label: str
     ref: str  # the model object it belongs to (pool, cap, coverage id, instrument)
@@ -65,6 +75,7 @@ class LinearProgram:
     constraint: dict[str, pulp.LpConstraint] = field(default_factory=dict)
     slack: dict[str, pulp.LpVariable] = field(default_factory=dict)
     scale: float = 1.0  # the objective is integrations / scale
+    segments: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)
 
     @property
     def objective(self) -> pulp.LpAffineExpression:
@@ -165,14 +176,16 @@ def build_lp(
             RowInfo("budget" if name.startswith("budget") else "pool", "€", pool["name"], pid, "<=", float(pool["available"])))
 
     unit_cost = inst["unit_cost"]
-    coef = problem.objective_coefficients()
-    integrations = pulp.LpAffineExpression([(level[i], float(coef[i])) for i in inst.index if coef[i] != 0.0])
     money = pulp.LpAffineExpression([(level[i], float(unit_cost[i])) for i in inst.index if unit_cost[i] != 0.0])
-    scale = max(float(coef.abs().max()), 1e-300) if len(coef) else 1.0
-    prob.setObjective(integrations * (1.0 / scale))
+    segments: dict[tuple[str, int], pulp.LpVariable] = {}
     if money_rows_only:
+        integrations = pulp.LpAffineExpression()
         return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack,
-                             scale)
+                             1.0, segments)
+    terms, constant = _response(problem, level, segments, add, prob)
+    integrations = pulp.LpAffineExpression(terms, constant=constant)
+    scale = max((abs(c) for _, c in terms), default=0.0) or 1.0
+    prob.setObjective(integrations * (1.0 / scale))
 
     for cap in problem.caps:
         terms = [(level[i], float(unit_cost[i])) for i in cap.instruments if unit_cost[i] > 0]
@@ -201,8 +214,40 @@ def build_lp(
         add(lim.id, terms,
             RowInfo("places", "places", f"places of {', '.join(lim.instruments)}", lim.id.split(":", 1)[1], "<=", lim.max_places))
 
+    for rule in problem.limits:
+        add(rule.id, [(level[i], float(c)) for i, c in rule.terms if c != 0.0],
+            RowInfo(rule.kind, rule.unit, rule.label, rule.id.split(":", 1)[1].split(":")[0], rule.sense, rule.rhs))
+
     return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack,
-                         scale)
+                         scale, segments)
+
+
+def _response(problem: Problem, level: dict[str, pulp.LpVariable], segments: dict[tuple[str, int], pulp.LpVariable],
+              add, prob: pulp.LpProblem) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+    """The objective's terms: one variable per response segment between each level's bounds, tied to the
+    level by ``response:<id>``; the integrations below a lower bound (or of a fixed level) are a constant."""
+    weight = problem.instruments["weight"]
+    terms: list[tuple[pulp.LpVariable, float]] = []
+    constant = 0.0
+    for iid, seg in problem.response.groupby("instrument", sort=False):
+        x = level[iid]
+        base = float(x.lowBound or 0.0)
+        top = math.inf if x.upBound is None else float(x.upBound)
+        w = float(weight[iid])
+        parts = []
+        for k, start, end, rate in zip(seg["segment"], seg["start"], seg["end"], seg["rate"]):
+            constant += w * float(rate) * max(0.0, min(end, base) - start)
+            width = min(end, top) - max(start, base)
+            if width <= 1e-12:
+                continue  # outside the bounds
+            v = prob.add_variable(f"r_{iid}_{k}", lowBound=0.0, upBound=None if math.isinf(width) else width)
+            segments[(iid, int(k))] = v
+            parts.append((v, -1.0))
+            terms.append((v, w * float(rate)))
+        if parts:
+            add(f"response:{iid}", [(x, 1.0), *parts],
+                RowInfo("response", "entries", f"{iid}: its entries in the segments of its response", iid, "=", base))
+    return terms, constant
 
 
 def preference_weights(problem: Problem) -> dict[str, float]:

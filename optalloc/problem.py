@@ -14,7 +14,11 @@ and the reports share:
 - *bounds*: prepaid, money-only and externally paid rows fixed; the others between the model's share of
   the official entries (an assumption, with a range) unless the row gives its own;
 - the *rate* per entry (gross or net, from the rates file) and the *weight* from group priorities;
-- *caps*, *coverage* requirements and *place limits* as plain rules.
+- the *response*: each row's expected integrations as a concave piecewise-linear function of its level
+  (diminishing returns, :func:`response_curve`), whose average over the planned entries is the rate;
+- *caps*, *coverage* requirements and *place limits* as plain rules, and the *limits* of the adoptable
+  plan: contracted capacity (``capacity:<row>``), the document's stated decisions (``policy:<id>``) and
+  the customer stock of each group (``stock:<group>``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .budget import VBL_POOL, BudgetFigures, cap_base, derive_budget, new_business_pool
-from .errors import InputFileError, UsageError
+from .errors import MISSING, InputFileError, UsageError
 from .loading import Spec
 from .schema import Basis, Instrument
 
@@ -65,6 +69,24 @@ class PlaceLimit:
 
 
 @dataclass(frozen=True)
+class LimitRule:
+    """A linear rule on the levels: Σ coefficient × level (sense) rhs. ``kind`` is capacity, policy or
+    stock; ``unit`` the unit of both sides (places, entries, €); ``source`` where the rule comes from."""
+
+    id: str
+    kind: str
+    label: str
+    terms: tuple[tuple[str, float], ...]
+    sense: str  # <= | >=
+    rhs: float
+    unit: str
+    source: str = ""
+
+
+LIMIT_KINDS = ("capacity", "policy", "stock")
+
+
+@dataclass(frozen=True)
 class Problem:
     """Everything needed to build the LP, check a plan and report it, as plain tables.
 
@@ -72,7 +94,11 @@ class Problem:
     lower, upper, lot, unit_cost, places_per_entry, rate, weight, cap_category, printed_row (the row the
     entries count into in the document's tables), fixed. ``costs`` lists cost components
     (instrument, component, per_unit, pools). ``pools`` (index: id) has name, available, earmarked, rank.
-    ``groups`` is the share of each instrument's entries reaching each group.
+    ``groups`` is the share of each instrument's entries reaching each group. ``response`` holds each
+    instrument's response curve as segments (instrument, start, end, rate): the marginal expected
+    integrations per entry from ``start`` to ``end`` entries (``end`` infinite for the last), unweighted;
+    ``limits`` the capacity, policy and customer-stock rules. ``lower_source``/``upper_source`` say what
+    sets each bound: fixed, box (the fallback assumption), document (the row's own bounds) or scenario.
     """
 
     name: str
@@ -86,6 +112,9 @@ class Problem:
     place_limits: tuple[PlaceLimit, ...]
     budget: BudgetFigures
     spec: Spec = field(repr=False)
+    response: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RESPONSE_COLUMNS), repr=False)
+    limits: tuple[LimitRule, ...] = ()
+    response_shape: str = "linear"
 
     @property
     def new_business_pool(self) -> str:
@@ -101,8 +130,37 @@ class Problem:
         """The name of a pool's money row in the LP and the checks."""
         return "budget:new_business" if pool == self.new_business_pool else f"pool:{pool}"
 
-    def objective_coefficients(self) -> pd.Series:
-        return self.instruments["rate"] * self.instruments["weight"]
+    def integrations(self, levels: pd.Series) -> pd.Series:
+        """Expected (weighted) integrations of each instrument at the given levels, from its response curve."""
+        ids = self.instruments.index
+        x = levels.reindex(ids).astype(float).to_numpy()
+        return pd.Series(self.integrations_matrix(x[None, :])[0], index=ids)
+
+    def integrations_matrix(self, levels: np.ndarray) -> np.ndarray:
+        """Per row of ``levels`` (one plan per row, columns in the order of ``instruments``), the expected
+        (weighted) integrations of each instrument: Σ over segments of rate × the entries within it."""
+        levels = np.atleast_2d(np.asarray(levels, dtype=float))
+        out = np.zeros_like(levels)
+        seg = self.response
+        if seg.empty:
+            return out
+        col = self.instruments.index.get_indexer(seg["instrument"])
+        start, end = seg["start"].to_numpy(), seg["end"].to_numpy()
+        filled = np.clip(levels[:, col] - start, 0.0, end - start)
+        weight = self.instruments["weight"].to_numpy()[col]
+        np.add.at(out.T, col, (filled * (seg["rate"].to_numpy() * weight)).T)
+        return out
+
+    def marginal_rates(self, levels: pd.Series) -> pd.Series:
+        """The (weighted) rate of each instrument's last entries at the given levels: the segment the level
+        reaches into (the first segment at level 0)."""
+        inst = self.instruments
+        out = pd.Series(0.0, index=inst.index)
+        for iid, seg in self.response.groupby("instrument", sort=False):
+            x = float(levels[iid])
+            k = int(np.searchsorted(seg["end"].to_numpy(), x - 1e-9))
+            out[iid] = float(seg["rate"].iloc[min(k, len(seg) - 1)]) * float(inst.at[iid, "weight"])
+        return out
 
     def group_reach(self, levels: pd.Series, group: str, basis: str = "entries") -> tuple[float, float]:
         """Entries (or money) of a plan reaching ``group``, and the plan's total entries (or money)."""
@@ -115,8 +173,9 @@ class Problem:
         return float((self.groups[group][entries] * weight).sum()), float(weight.sum())
 
 
-def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
-    """Derive the planning problem of a loaded model; ``basis`` picks gross rates or net effects."""
+def build_problem(spec: Spec, basis: Basis | None = None, response: str | None = None) -> Problem:
+    """Derive the planning problem of a loaded model; ``basis`` picks gross rates or net effects,
+    ``response`` "concave" (diminishing returns) or "linear" (constant rates) over the model's choice."""
     model = spec.model
     basis = basis or spec.rates.meta.default_basis
     if basis not in ("gross", "net"):
@@ -180,7 +239,7 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
             cost_rows.append({"instrument": r.id, "component": k, "per_unit": per_unit, "pools": pools, "label": label})
 
         official = own_level[r.id]
-        lower, upper = _bounds(spec, r, official, at)
+        lower, upper, lower_source, upper_source = _bounds(spec, r, official, at)
         lot = r.lot_size or 1
         records.append({
             "id": r.id,
@@ -192,12 +251,16 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
             "official": official,
             "lower": lower,
             "upper": upper,
+            "lower_source": lower_source,
+            "upper_source": upper_source,
             "lot": lot,
             "unit_cost": sum(c[0] for c in components),
             "places_per_entry": places_per_entry,
             "max_places": float(r.max_places) if r.max_places is not None else math.nan,
             "rate": _rate(spec, r, basis) if unit == "entries" else 0.0,
+            "rate_low": _rate_low(spec, r, basis) if unit == "entries" else 0.0,
             "rate_class": r.rate_class or "",
+            "capacity": r.capacity or "",
             "weight": 1.0 + sum(share * model.priorities.get(g, 0.0) for g, share in r.groups.items()),
             "cap_category": r.cap_category or "",
             "printed_row": r.entries_in or r.id,
@@ -255,10 +318,189 @@ def build_problem(spec: Spec, basis: Basis | None = None) -> Problem:
         if not math.isnan(row["max_places"]):
             place_limits.append(PlaceLimit(f"places_max:{rid}", (rid,), row["max_places"], (places_each[rid],)))
 
+    assumptions = model.assumptions
+    shape = response or (assumptions.response.shape if assumptions.response else "linear")
+    if shape not in ("concave", "linear"):
+        raise UsageError("response", shape, "concave (diminishing returns) or linear (constant rates)")
+    low_end_at = assumptions.response.low_end_at if assumptions.response else 1.2
+    segments = []
+    for iid, row in instruments.iterrows():
+        if row["unit"] != "entries":
+            continue
+        curve = (response_curve(float(row["official"]), float(row["rate"]), float(row["rate_low"]), low_end_at)
+                 if shape == "concave" else [(0.0, math.inf, float(row["rate"]))])
+        segments.extend((iid, k, a, b, rate) for k, (a, b, rate) in enumerate(curve))
+    response_table = pd.DataFrame(segments, columns=RESPONSE_COLUMNS)
+    capacity = _fold_into_bounds(instruments, _capacity_rules(spec, instruments, decision_rows))
+    limits = capacity + _policy_rules(spec, instruments) + _stock_rules(spec, instruments, groups)
+
     return Problem(
         name=spec.name, basis=basis, instruments=instruments, costs=costs, pools=pools, groups=groups,
         caps=caps, coverage=tuple(coverage), place_limits=tuple(place_limits), budget=figures, spec=spec,
+        response=response_table, limits=tuple(limits), response_shape=shape,
     )
+
+
+RESPONSE_COLUMNS = ["instrument", "segment", "start", "end", "rate"]
+GRID_BELOW_PLAN = (0.0, 0.5, 1.0)  # breakpoints below the planned level, as multiples of it
+STEP_BEYOND = 0.25  # breakpoints beyond the low end of the range, as multiples of the planned level
+MAX_STEPS = 16
+
+
+def response_curve(official: float, rate: float, rate_low: float, low_end_at: float) -> list[tuple[float, float, float]]:
+    """Diminishing returns of one row: segments (start, end, rate) in entries, the last one open-ended.
+
+    The marginal rate falls linearly with the level z (in multiples of the planned entries ``official``):
+    m(z) = rate + spread × (1 − 2z) / (2 × low_end_at − 1), spread = rate − rate_low. Its average over
+    [0, 1] is ``rate`` (the official plan keeps its value) and it reaches ``rate_low`` at ``low_end_at``;
+    beyond, it keeps falling to a floor of min(rate_low, 0) and stays there. Where the first entries would
+    reach a rate above 1, the fall is made flatter so that m(0) = 1. Each segment's rate is m at its
+    midpoint — exact for a linear m — with breakpoints at 0, ½ and 1 × the plan, two steps up to
+    ``low_end_at``, steps of a quarter of the plan beyond, and the point where m reaches the floor.
+    A row with no spread, or no planned entries, has one segment at ``rate``."""
+    spread = rate - rate_low
+    if official <= 0 or spread <= 0:
+        return [(0.0, math.inf, rate)]
+    top = max(rate, 1.0)
+    if rate + spread / (2 * low_end_at - 1) > top:  # keep the first entries' rate a share
+        low_end_at = (spread / (top - rate) + 1) / 2
+    slope = 2 * spread / (2 * low_end_at - 1)  # per unit of z
+
+    def marginal(z: float) -> float:
+        return rate + spread / (2 * low_end_at - 1) - slope * z
+
+    floor = min(rate_low, 0.0)
+    at_floor = (marginal(0.0) - floor) / slope
+    points = [*GRID_BELOW_PLAN, 1 + (low_end_at - 1) / 2, low_end_at]
+    z = low_end_at
+    for _ in range(MAX_STEPS):
+        z += STEP_BEYOND
+        if z >= at_floor - 1e-12:
+            break
+        points.append(z)
+    points = sorted({p for p in points if p < at_floor - 1e-12} | {at_floor})
+    out = []
+    for a, b in zip(points, points[1:]):
+        out.append((a * official, b * official, max(marginal((a + b) / 2), floor)))
+    out.append((points[-1] * official, math.inf, floor))
+    return out
+
+
+def _capacity_rules(spec: Spec, inst: pd.DataFrame, rows: list[Instrument]) -> list[LimitRule]:
+    """Capacity of the rows that name one.
+
+    ``places``: contracted places × turnover (planned entries per place) × (1 + extension share), shared
+    with the rows whose places are counted in it (``places_in``); ``contract`` (an allocation corridor or
+    modules): the printed entries × (1 + extension share); ``posts``: employers' printed posts × (1 + growth
+    share). A contract (places or contract) also keeps each of its rows at least at (1 − extension share) ×
+    its planned entries: bought measures are used in full, and a contract may shrink by the same legal margin.
+    """
+    model = spec.model
+    with_capacity = [r for r in rows if r.capacity in ("places", "contract", "posts") and r.places_in is None
+                     and r.id in inst.index]
+    for r in with_capacity:
+        needed = "employers" if r.capacity == "posts" else "capacity"
+        if getattr(model.assumptions, needed) is None:
+            i = model.instruments.index(r)
+            what = "employers' growth_share" if needed == "employers" else "contracts' extension_share"
+            raise InputFileError(str(spec.path), f"assumptions.{needed}", MISSING,
+                                 f"required: instruments[{i}] ({r.id}) names 'capacity: {r.capacity}', which needs "
+                                 f"the {what}")
+    out = []
+    for r in with_capacity:
+        members = [r.id] + [c.id for c in rows if c.places_in == r.id and c.id in inst.index]
+        planned = float(sum(inst.at[m, "official"] for m in members))
+        shared = f" (shared with {', '.join(members[1:])})" if len(members) > 1 else ""
+        if r.capacity == "posts":
+            share = model.assumptions.employers.growth_share  # type: ignore[union-attr]
+            seats, unit, what = float(r.places or 0), "posts", "posts at employers"
+            source = "employers' posts (Stellen) printed for the row, with the assumed growth"
+        else:
+            share = model.assumptions.capacity.extension_share  # type: ignore[union-attr]
+            if r.capacity == "places":
+                seats, unit, what = float(r.places or 0), "places", "contracted places"
+            else:
+                seats, unit, what = planned, "entries", f"contracted entries ({r.cells.get('places', 'contract')})"
+            source = "the contract's printed volume with the legal extension (§ 130 Abs. 2 GWB)"
+        per_entry = seats / planned if planned > 0 else 1.0
+        out.append(LimitRule(f"capacity:{r.id}", "capacity", f"{what} of {r.id}: {seats:,.0f} × {1 + share:.2f}{shared}",
+                             tuple((m, per_entry) for m in members), "<=", seats * (1 + share), unit, source))
+        if r.capacity == "posts" or share >= 1:
+            continue
+        for m in members:
+            floor = float(inst.at[m, "official"]) * (1 - share)
+            out.append(LimitRule(f"capacity:{m}:min", "capacity", f"{m}: its contracted entries less the legal "
+                                 f"margin ({float(inst.at[m, 'official']):,.0f} × {1 - share:.2f})", ((m, 1.0),), ">=",
+                                 floor, "entries", "bought measures are used in full (chapter 2: \"Sicherstellung "
+                                 "einer Ausschöpfung eingekaufter Maßnahmen zu 100%\"); a contract may shrink by the "
+                                 "legal margin"))
+    return out
+
+
+def _fold_into_bounds(inst: pd.DataFrame, rules: list[LimitRule]) -> list[LimitRule]:
+    """A capacity rule on one row becomes that row's bound where it is tighter (its source then names the
+    capacity: places, contract or posts), so the LP stays small; rules on several rows stay rules. A rule
+    that would cross the row's other bound stays a rule, so that the conflict is diagnosed, not refused."""
+    kept = []
+    for rule in rules:
+        if len(rule.terms) != 1 or inst.at[rule.terms[0][0], "fixed"]:
+            kept.append(rule)
+            continue
+        iid, coef = rule.terms[0]
+        level = rule.rhs / coef
+        kind = "places" if rule.unit in ("places", "entries") else "posts"
+        if rule.sense == "<=":
+            if level < float(inst.at[iid, "lower"]) - 1e-9:
+                kept.append(rule)
+            elif level <= float(inst.at[iid, "upper"]) + 1e-9:
+                inst.at[iid, "upper"], inst.at[iid, "upper_source"] = level, kind
+        else:
+            if level > float(inst.at[iid, "upper"]) + 1e-9:
+                kept.append(rule)
+            elif level >= float(inst.at[iid, "lower"]) - 1e-9:
+                inst.at[iid, "lower"], inst.at[iid, "lower_source"] = level, kind
+    inst["fixed"] = inst["lower"] == inst["upper"]
+    return kept
+
+
+def _policy_rules(spec: Spec, inst: pd.DataFrame) -> list[LimitRule]:
+    """The document's stated decisions: Σ entries (or money) of some rows at least / at most a figure."""
+    out = []
+    for rule in spec.model.policy:
+        rows = [r for r in rule.rows if r in inst.index]
+        coef = {r: (float(inst.at[r, "unit_cost"]) if rule.measure == "money" else 1.0) for r in rows}
+        official = sum(coef[r] * float(inst.at[r, "official"]) for r in rows)
+        unit = "€" if rule.measure == "money" else "entries"
+        for sense, limit in ((">=", rule.min), ("<=", rule.max)):
+            if limit is None:
+                continue
+            rhs = official if limit == "official" else float(limit)
+            suffix = "" if rule.min is None or rule.max is None else (":min" if sense == ">=" else ":max")
+            words = "at least" if sense == ">=" else "at most"
+            amount = f"{rhs:,.2f} €" if unit == "€" else f"{rhs:,.0f} entries"
+            out.append(LimitRule(f"policy:{rule.id}{suffix}", "policy", f"{rule.name} ({words} {amount})",
+                                 tuple((r, coef[r]) for r in rows), sense, rhs, unit, " ".join(rule.source.split())))
+    return out
+
+
+def _stock_rules(spec: Spec, inst: pd.DataFrame, groups: pd.DataFrame) -> list[LimitRule]:
+    """Customer stock: entries reaching a group ≤ participation share × the group's average stock."""
+    model = spec.model
+    if model.assumptions.participation is None:
+        return []
+    share = model.assumptions.participation.max_share
+    entries = inst["unit"] == "entries"
+    out = []
+    for g in model.groups:
+        stock = g.stock if g.stock is not None else (
+            g.customer_share * model.customers if g.customer_share is not None and model.customers else None)
+        reach = groups[g.id][entries]
+        if stock is None or not (reach > 0).any():
+            continue
+        out.append(LimitRule(f"stock:{g.id}", "stock", f"{g.id}: at most {share:.0%} of {stock:,.0f} customers",
+                             tuple((i, float(s)) for i, s in reach.items() if s > 0), "<=", share * float(stock),
+                             "entries", g.note or "chapter 5.1"))
+    return out
 
 
 def _rate(spec: Spec, r: Instrument, basis: Basis) -> float:
@@ -268,20 +510,40 @@ def _rate(spec: Spec, r: Instrument, basis: Basis) -> float:
     return getattr(spec.rates.classes[r.rate_class], basis).value
 
 
-def _bounds(spec: Spec, r: Instrument, official: float, at: str) -> tuple[float, float]:
-    """Lower and upper level of a row: its own bounds, else fixed or the model's share of the official."""
+def _rate_low(spec: Spec, r: Instrument, basis: Basis) -> float:
+    """The low end of a row's rate: the class's range, its spread below the value scaled with the row's own
+    rate where the row (or a scenario) overrides it."""
+    figure = getattr(spec.rates.classes[r.rate_class], basis) if r.rate_class else None
+    rate = _rate(spec, r, basis)
+    if figure is None:
+        return rate
+    spread = figure.value - figure.low
+    if figure.value != 0:
+        spread *= abs(rate / figure.value)
+    return rate - spread
+
+
+def _bounds(spec: Spec, r: Instrument, official: float, at: str) -> tuple[float, float, str, str]:
+    """Lower and upper level of a row and what sets each: its own bounds ("document", or "scenario" when a
+    scenario set them), else fixed, or the fallback box of the model's shares of the official."""
     a = spec.model.assumptions.bounds
     if r.financing in FIXED_FINANCING:
         lower = upper = official
+        lower_source = upper_source = "fixed"
     else:
         lower = a.min_share_of_official * official
         upper = a.max_share_of_official * official
+        lower_source = upper_source = "box"
     if r.bounds is not None:
+        own = "scenario" if r.bounds_note.startswith("scenario") else "document"
         if r.bounds.min is not None:
-            lower = r.bounds.min
-        elif r.bounds.max is not None:
-            lower = min(lower, r.bounds.max)
-        upper = r.bounds.max if r.bounds.max is not None else max(upper, lower)
+            lower, lower_source = r.bounds.min, own
+        elif r.bounds.max is not None and r.bounds.max < lower:
+            lower, lower_source = r.bounds.max, own
+        if r.bounds.max is not None:
+            upper, upper_source = r.bounds.max, own
+        elif lower > upper:
+            upper, upper_source = lower, lower_source
     if r.financing in ("prepaid", "partly_prepaid", "external") and upper > official + 1e-9:
         raise InputFileError(str(spec.path), f"{at}.bounds.max", upper,
                              f"at most the {official:g} entries printed: a {r.financing} row has no price for more "
@@ -295,4 +557,4 @@ def _bounds(spec: Spec, r: Instrument, official: float, at: str) -> tuple[float,
                                  f"no whole number of lots fits between {lower:g} and {upper:g} entries")
     if lower > upper:
         raise InputFileError(str(spec.path), f"{at}.bounds", {"min": lower, "max": upper}, "min may not exceed max")
-    return float(lower), float(upper)
+    return float(lower), float(upper), lower_source, upper_source

@@ -39,7 +39,7 @@ def _row_figures(solution: Solution) -> pd.DataFrame:
     inst = problem.instruments
     levels = solution.plan.levels.reindex(inst.index)
     cents = _cents(solution)
-    coef = problem.objective_coefficients()
+    value = problem.integrations(levels)
     out = []
     for r in problem.spec.model.instruments:
         if r.id not in inst.index:  # information row
@@ -57,7 +57,7 @@ def _row_figures(solution: Solution) -> pd.DataFrame:
             ppe = inst.at[r.id, "places_per_entry"]
             places = entries * ppe if not math.isnan(ppe) else math.nan
         money = float(cents[list(payers)].sum()) if len(payers) else math.nan
-        integrations = float((coef[list(members)] * levels[list(members)]).sum()) if len(members) else 0.0
+        integrations = float(value[list(members)].sum()) if len(members) else 0.0
         out.append((r.id, entries, places, money, integrations))
     return pd.DataFrame(out, columns=["id", "entries", "places", "cents", "integrations"]).set_index("id")
 
@@ -269,7 +269,7 @@ def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFram
         levels = s.plan.levels.reindex(inst.index)
         cents = int(_cents(s).sum())
         bought = inst["unit_cost"] > 0
-        from_new = float((s.problem.objective_coefficients() * levels)[bought].sum())
+        from_new = float(s.problem.integrations(levels)[bought].sum())
         return {
             "expected integrations": s.integrations,
             "of which from entries bought with new money": from_new,

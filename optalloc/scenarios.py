@@ -214,6 +214,8 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         if row["financing"] in ("prepaid", "partly_prepaid", "external") and grow is not None and grow > row["entries"]:
             fail(f"{at}.{'fix' if change.fix is not None else 'max'}", grow,
                  f"at most the {row['entries']} entries printed: a {row['financing']} row has no price for more")
+        if change.fix is not None or change.drop or change.min is not None or change.max is not None:
+            row["bounds_note"] = f"scenario: {tag}"
         if change.fix is not None:
             row["bounds"] = {"min": change.fix, "max": change.fix}
         elif change.drop:

@@ -113,8 +113,15 @@ class Budget(Strict):
     expected_returns: Money = 0.0
     commitments: Money = 0.0
     reserve_share: Share = 0.0
+    reserve_amount: Money | Literal["official"] | None = None
     vbl_pool: Literal["merged", "separate"] = "merged"
     printed: PrintedBudget = PrintedBudget()
+
+    @model_validator(mode="after")
+    def _one_reserve(self) -> Budget:
+        if self.reserve_share > 0 and self.reserve_amount is not None:
+            raise ValueError("give the reserve as 'reserve_share' or as 'reserve_amount', not both")
+        return self
 
 
 class PrintedPool(Strict):
@@ -166,6 +173,7 @@ class Group(Strict):
     name: str
     gloss: str = ""
     customer_share: Share | None = None
+    stock: Count | None = None
     note: str = ""
 
 
@@ -177,8 +185,52 @@ class BoundsAssumption(Strict):
     note: str = ""
 
 
+class ResponseAssumption(Strict):
+    """Diminishing returns: the marginal rate falls linearly with the level and reaches the low end of the
+    rate's range at ``low_end_at`` × the planned entries (``shape: linear`` keeps constant rates)."""
+
+    shape: Literal["concave", "linear"] = "concave"
+    low_end_at: Annotated[float, BeforeValidator(_number), Field(gt=1, le=10)] = 1.2
+    status: Literal["sourced", "assumption"] = "assumption"
+    range: dict[str, tuple[float, float]] = {}
+    note: str = ""
+
+
+class CapacityAssumption(Strict):
+    """Contracted capacity: places × turnover × (1 + ``extension_share``)."""
+
+    extension_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)]
+    status: Literal["sourced", "assumption"] = "assumption"
+    range: dict[str, tuple[float, float]] = {}
+    source: str = ""
+    note: str = ""
+
+
+class EmployersAssumption(Strict):
+    """Employers' demand: a row's printed posts (Stellen) × (1 + ``growth_share``)."""
+
+    growth_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)]
+    status: Literal["sourced", "assumption"] = "assumption"
+    range: dict[str, tuple[float, float]] = {}
+    source: str = ""
+    note: str = ""
+
+
+class ParticipationAssumption(Strict):
+    """Customer stock: entries reaching a group within ``max_share`` of its average stock."""
+
+    max_share: Share
+    status: Literal["sourced", "assumption"] = "assumption"
+    range: dict[str, tuple[float, float]] = {}
+    note: str = ""
+
+
 class Assumptions(Strict):
     bounds: BoundsAssumption
+    response: ResponseAssumption | None = None
+    capacity: CapacityAssumption | None = None
+    employers: EmployersAssumption | None = None
+    participation: ParticipationAssumption | None = None
 
 
 class Coverage(Strict):
@@ -195,6 +247,27 @@ class Coverage(Strict):
     def _one_requirement(self) -> Coverage:
         if (self.min_share is None) == (self.min_count is None):
             raise ValueError("a coverage requirement needs exactly one of 'min_share' or 'min_count'")
+        return self
+
+
+class PolicyRule(Strict):
+    """A decision the document states, as a rule on the entries (or money) of some rows: at least ``min``
+    and/or at most ``max``, each a number or ``official`` (what the official plan gives those rows)."""
+
+    id: Ident
+    name: str
+    rows: list[Ident] = Field(min_length=1)
+    measure: Literal["entries", "money"] = "entries"
+    min: Level | Literal["official"] | None = None
+    max: Level | Literal["official"] | None = None
+    source: Annotated[str, Field(min_length=10)]
+
+    @model_validator(mode="after")
+    def _a_limit(self) -> PolicyRule:
+        if self.min is None and self.max is None:
+            raise ValueError("a policy rule needs 'min' or 'max' (a number or 'official')")
+        if isinstance(self.min, float) and isinstance(self.max, float) and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
         return self
 
 
@@ -286,6 +359,8 @@ class Instrument(Strict):
     bounds_note: str = ""
     unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=MAX_MONEY)] | None = None
     max_places: Count | None = None
+    capacity: Literal["places", "contract", "posts", "demand"] | None = None
+    places_in: Ident | None = None
     lot_size: Annotated[int, BeforeValidator(_count), Field(ge=1, le=10_000)] | None = None
     money_in: Ident | None = None
     entries_in: Ident | None = None
@@ -321,6 +396,15 @@ class Instrument(Strict):
             raise ValueError("an 'info' row has no entries of its own (or names 'entries_in')")
         if self.unit_cost is not None and f not in ("new", "shared"):
             raise ValueError("'unit_cost' can override the cost of 'new' or 'shared' rows only")
+        if self.capacity is not None and f in ("info", "money_only"):
+            raise ValueError(f"an '{f}' row has no entries to limit: leave out 'capacity'")
+        if self.capacity == "places" and self.places is None and self.places_in is None:
+            raise ValueError("a 'capacity: places' row needs printed 'places' (or 'places_in': the row whose places "
+                             "it shares)")
+        if self.capacity == "posts" and self.places is None:
+            raise ValueError("a 'capacity: posts' row needs printed 'places' (the posts at employers, Stellen)")
+        if self.places_in is not None and self.capacity != "places":
+            raise ValueError("'places_in' belongs to a row with 'capacity: places'")
         return self
 
 
@@ -352,6 +436,7 @@ class Model(Strict):
     customers: Count | None = None
     assumptions: Assumptions
     coverage: list[Coverage] = []
+    policy: list[PolicyRule] = []
     priorities: dict[Ident, Annotated[float, BeforeValidator(_number), Field(ge=0, le=100)]] = {}
     areas: list[Area] = Field(min_length=1)
     kennzahlen: Kennzahlen | None = None

@@ -223,7 +223,7 @@ def _fit_to_pools(problem: Problem, plan: Plan, over: dict[str, float]) -> Plan:
     solver's feasibility tolerance on rows of many millions of euros). Takes the overspending from the
     instruments with the least integrations per euro that the pool actually pays for."""
     inst = problem.instruments
-    coef = problem.objective_coefficients()
+    coef = problem.marginal_rates(plan.levels)
     levels = plan.levels.copy()
     for pool, excess in over.items():
         if excess > 1.0:
@@ -315,9 +315,8 @@ def evaluate(problem: Problem, levels: pd.Series, solver: str = "highs", kind: s
 
 
 def integrations_of(problem: Problem, levels: pd.Series) -> float:
-    """Expected (weighted) integrations of a plan: Σ rate × weight × level."""
-    coef = problem.objective_coefficients()
-    return float((coef * levels.reindex(coef.index)).sum())
+    """Expected (weighted) integrations of a plan: Σ weight × its response at each level."""
+    return float(problem.integrations(levels).sum())
 
 
 def official(problem: Problem, solver: str = "highs") -> Solution:

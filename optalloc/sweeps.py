@@ -83,8 +83,7 @@ def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast
         raise ValueError(f"unknown sweep method {method!r}: fast or rebuild")
     ids = list(problem.instruments.index)
     entries = pd.DataFrame(values, index=pd.Index(budgets, name="budget"), columns=ids)
-    coef = problem.objective_coefficients().reindex(ids).to_numpy()
-    integrations = values @ coef
+    integrations = problem.integrations_matrix(np.nan_to_num(values)).sum(axis=1)
     integrations[np.array(status) != "optimal"] = np.nan
     base = problem.new_business_available
     curve = pd.DataFrame({

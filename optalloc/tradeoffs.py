@@ -63,8 +63,7 @@ def tradeoff(problem: Problem, group: str, points: int = 21, official_levels: pd
     levels, duals, status = parametric(varied, f"coverage:{rule_id}", "lower", counts)
     ids = list(problem.instruments.index)
     entries = pd.DataFrame(levels, index=pd.Index(counts, name="reach"), columns=ids)
-    coef = problem.objective_coefficients().reindex(ids).to_numpy()
-    integrations = levels @ coef
+    integrations = problem.integrations_matrix(np.nan_to_num(levels)).sum(axis=1)
     shares = [_reach(problem, entries.loc[c], group)[1] if s == "optimal" else np.nan for c, s in zip(counts, status)]
     front = pd.DataFrame({
         "share": shares,
