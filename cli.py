@@ -17,7 +17,7 @@ import click
 
 from optalloc.errors import OptallocError
 
-SECTIONS = ("instruments", "areas", "kennzahlen", "budget", "constraints", "bounds")
+SECTIONS = ("levels", "instruments", "areas", "kennzahlen", "budget", "constraints", "bounds")
 
 
 def _guarded(fn: Callable) -> Callable:
@@ -61,6 +61,8 @@ def main() -> None:
 model_argument = click.argument("model", type=click.Path(path_type=Path))
 rates_option = click.option("--rates", type=click.Path(path_type=Path), default=None,
                             help="Rates file to use instead of the one the model names.")
+linear_option = click.option("--linear", is_flag=True,
+                             help="Constant rates per entry instead of the model's diminishing returns (for comparison).")
 
 
 @main.command()
@@ -95,13 +97,14 @@ def validate(model: Path, rates: Path | None, checks: bool) -> None:
 @click.option("--basis", type=click.Choice(["gross", "net"]), default=None,
               help="Count gross integration rates or net effects (default: the rates file's).")
 @rates_option
+@linear_option
 @click.option("--least-money", is_flag=True, help="Second pass: the least money for the optimal integrations.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the tables as CSV and JSON here.")
 @click.option("--show", "show", default=",".join(SECTIONS), show_default=True,
               help=f"Sections to print, comma-separated, from: {', '.join(SECTIONS)} (or 'none').")
 @_guarded
 def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, basis: str | None,
-          rates: Path | None, least_money: bool, out: Path | None, show: str) -> None:
+          rates: Path | None, linear: bool, least_money: bool, out: Path | None, show: str) -> None:
     """Optimise MODEL and print the optimal plan beside the official plan."""
     from optalloc.export import write_solution
     from optalloc.reports import compare
@@ -110,7 +113,7 @@ def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, 
 
     sections = _sections(show)
     _writable(out)
-    problem = _problem(model, rates, scenarios, basis)
+    problem = _problem(model, rates, scenarios, basis, linear)
     off = official(problem, solver=solver)
     opt = optimise(problem, solver=solver, integer=integer, least_money=least_money)
     tables = compare(opt, off)
@@ -124,30 +127,33 @@ def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, 
 @model_argument
 @click.option("-s", "--scenario", "scenarios", multiple=True, type=click.Path(path_type=Path),
               help="Scenario overlay (YAML); repeat to apply several, in order.")
-@click.option("--budget", "budget_range", default="70%:110%", show_default=True,
-              help="Range of the new-business budget: percent of the model's (70%:110%) or euros (15e6:30e6).")
+@click.option("--budget", "budget_range", default="min:110%", show_default=True,
+              help="Range of the new-business budget: percent of the model's (70%:110%), euros (15e6:30e6), or "
+                   "from the least money a feasible plan needs (min:110%).")
 @click.option("--steps", default=101, show_default=True, type=click.IntRange(2, 1_000_000), help="Number of levels.")
 @click.option("--basis", type=click.Choice(["gross", "net"]), default=None,
               help="Count gross integration rates or net effects (default: the rates file's).")
 @rates_option
+@linear_option
 @click.option("--method", type=click.Choice(["fast", "rebuild"]), default="fast", show_default=True,
               help="fast: build once and re-solve warm; rebuild: a fresh PuLP model per level (slow, for checking).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write curve.csv, entries.csv, cut_order.csv and sweep.png here.")
 @_guarded
 def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: int, basis: str | None,
-          rates: Path | None, method: str, out: Path | None) -> None:
+          rates: Path | None, linear: bool, method: str, out: Path | None) -> None:
     """Optimise MODEL at many levels of the new-business budget: the integrations curve, the marginal value
     of money and the order in which instruments are cut."""
     import time
 
     from optalloc.solve import official
-    from optalloc.sweeps import budget_levels, cut_order, sweep_budget
+    from optalloc.sweeps import budget_levels, cut_order, least_budget, sweep_budget
     from optalloc.views import sweep_report
 
     _writable(out)
-    problem = _problem(model, rates, scenarios, basis)
-    levels = budget_levels(budget_range, steps, problem.new_business_available)
+    problem = _problem(model, rates, scenarios, basis, linear)
+    least = least_budget(problem) if "min" in budget_range else None
+    levels = budget_levels(budget_range, steps, problem.new_business_available, least)
     start = time.perf_counter()
     result = sweep_budget(problem, levels, method=method)
     seconds = time.perf_counter() - start
@@ -183,15 +189,16 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
 @click.option("--basis", type=click.Choice(["gross", "net"]), default=None,
               help="Count gross integration rates or net effects (default: the rates file's).")
 @rates_option
+@linear_option
 @_guarded
-def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: Path | None) -> None:
+def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: Path | None, linear: bool) -> None:
     """Why the optimal plan of MODEL is what it is: binding constraints with their shadow prices, every
     instrument's reduced cost and the range of its rate over which the mix stays optimal, in words.
     An infeasible scenario gets a diagnosis: what collides and the smallest changes that fix it."""
     from optalloc.explanation import explain as explain_plan
     from optalloc.views import explanation_view
 
-    problem = _problem(model, rates, scenarios, basis)
+    problem = _problem(model, rates, scenarios, basis, linear)
     click.echo(explanation_view(explain_plan(problem)))
 
 
@@ -219,10 +226,10 @@ def _sections(show: str) -> tuple[str, ...]:
     return names
 
 
-def _problem(model: Path, rates: Path | None, scenarios: tuple[Path, ...], basis: str | None):
+def _problem(model: Path, rates: Path | None, scenarios: tuple[Path, ...], basis: str | None, linear: bool = False):
     from optalloc.api import load
 
-    return load(model, scenarios, rates=rates, basis=basis)
+    return load(model, scenarios, rates=rates, basis=basis, response="linear" if linear else None)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
     plan = oa.solve(problem)                      # the optimal plan (a Solution)
     base = oa.official(problem)                   # the document's plan in the same model
     cmp = oa.compare(plan, base)                  # tables: summary, instruments, areas, kennzahlen, budget
-    curve = oa.sweep(problem, "70%:110%", 101)    # .curve, .entries, .cut_order
+    curve = oa.sweep(problem, "min:110%", 101)    # .curve, .entries, .cut_order
     why = oa.explain(problem)                     # .constraints, .instruments (shadow prices, ranges, words)
     front = oa.tradeoff(problem, "long_term")     # .front: integrations against a group's reach
     oa.diagnose(problem)                          # for an infeasible scenario: .conflict, .fixes
@@ -31,24 +31,25 @@ from .reports import Comparison, compare
 from .scenarios import apply_scenarios
 from .solve import Solution, optimise
 from .solve import official as _official
-from .sweeps import Sweep, budget_levels, cut_order, sweep_budget
+from .sweeps import DEFAULT_RANGE, Sweep, budget_levels, cut_order, least_budget, sweep_budget
 from .tradeoffs import Tradeoff
 from .tradeoffs import tradeoff as _tradeoff
 
 
 def load(model: str | Path, scenarios: Sequence[str | Path | Mapping[str, Any]] = (), rates: str | Path | None = None,
-         basis: str | None = None) -> Problem:
+         basis: str | None = None, response: str | None = None) -> Problem:
     """Load a model file, apply scenario overlays in order, and build the planning problem.
 
     A scenario is a file path or a mapping with what a scenario file holds, e.g.
     ``{"name": "cut 15 %", "budget": {"cut_share": 0.15}}``. ``rates`` replaces the rates file the model
-    names; ``basis`` is "gross" (integration rates, the default of the shipped rates) or "net" (net effects)."""
+    names; ``basis`` is "gross" (integration rates, the default of the shipped rates) or "net" (net effects);
+    ``response`` "concave" (diminishing returns, the model's default) or "linear" (constant rates)."""
     spec = load_model(model, rates=rates)
     if isinstance(scenarios, (str, Path, Mapping)):
         scenarios = [scenarios]
     if scenarios:
         spec = apply_scenarios(spec, list(scenarios))
-    return build_problem(spec, basis=basis)  # type: ignore[arg-type]
+    return build_problem(spec, basis=basis, response=response)  # type: ignore[arg-type]
 
 
 def solve(problem: Problem, solver: str = "highs", integer: bool = False, least_money: bool = False) -> Solution:
@@ -62,10 +63,12 @@ def official(problem: Problem) -> Solution:
     return _official(problem)
 
 
-def sweep(problem: Problem, budget: str = "70%:110%", steps: int = 101) -> Sweep:
-    """The optimum at ``steps`` levels of the new-business budget (percent of the model's, or euros:
-    "15e6:30e6"). The result has ``.curve``, ``.entries`` and ``.cut_order``."""
-    return sweep_budget(problem, budget_levels(budget, steps, problem.new_business_available))
+def sweep(problem: Problem, budget: str = DEFAULT_RANGE, steps: int = 101) -> Sweep:
+    """The optimum at ``steps`` levels of the new-business budget (percent of the model's, "70%:110%",
+    euros, "15e6:30e6", or from the least money a feasible plan needs, "min:110%", the default). The
+    result has ``.curve``, ``.entries`` and ``.cut_order``."""
+    least = least_budget(problem) if "min" in budget else None
+    return sweep_budget(problem, budget_levels(budget, steps, problem.new_business_available, least))
 
 
 def explain(problem: Problem) -> Explanation:

@@ -7,10 +7,9 @@ Every derived figure is computed here with :class:`decimal.Decimal` and rounded 
     pool available   = (amount or new business) × planning share − reserved parts
                        (the new-business pool also keeps back the reserve for the year and, with
                        ``vbl_pool: separate``, hands the VBL credit to a pool of its own)
-    reserve          = reserve_share × new business, or reserve_amount; ``reserve_amount: official`` is
-                       what the official plan leaves of the new-business pool: its amount less the reserved
-                       parts, the printed money (new funds and VBL parts) of every row the pool pays and
-                       the EGT co-funding of the programme places (never below 0)
+    reserve          = reserve_share × new business, or reserve_amount; ``reserve_amount: official`` keeps
+                       what the official plan leaves unplanned (see :func:`official_reserve`): a cut takes
+                       the reserve first, more money does not raise it
 """
 
 from __future__ import annotations
@@ -74,7 +73,7 @@ def derive_budget(model: Model) -> BudgetFigures:
     new_business = spendable - euros(b.commitments)
     reserve = euros(new_business * Decimal(str(b.reserve_share)))
     if b.reserve_amount == "official":
-        reserve = official_leftover(model, new_business)
+        reserve = official_reserve(model, new_business)
     elif b.reserve_amount is not None:
         reserve = euros(b.reserve_amount)
     vbl = euros(b.vbl_credit)
@@ -108,11 +107,21 @@ def derive_budget(model: Model) -> BudgetFigures:
     )
 
 
-def official_leftover(model: Model, new_business: Decimal) -> Decimal:
-    """What the official plan leaves of the new-business pool, to the cent (0 if it spends more)."""
+def official_reserve(model: Model, new_business: Decimal) -> Decimal:
+    """The reserve the official plan keeps, as far as the money allows: what it leaves of the new-business
+    pool now (after cuts booked as reserved parts), but never more than it leaves of the budget the
+    document prints — a cut takes the reserve first, more money does not raise it. Never below 0."""
+    printed = model.budget.printed.new_business
+    document = _official_leftover(model, euros(printed) if printed is not None else new_business, reserved=False)
+    return max(min(_official_leftover(model, new_business, reserved=True), document), Decimal("0.00"))
+
+
+def _official_leftover(model: Model, new_business: Decimal, reserved: bool) -> Decimal:
+    """The new-business pool (less its reserved parts, if ``reserved``) less the official plan's money
+    from it: the printed money of the rows it pays and the EGT co-funding of the programme places."""
     egt = new_business_pool(model)
     available = euros(new_business * Decimal(str(egt.planning_share))) - sum(
-        (euros(v) for v in egt.reserved.values()), Decimal("0.00"))
+        (euros(v) for v in egt.reserved.values()), Decimal("0.00")) * int(reserved)
     spent = Decimal("0.00")
     for r in model.instruments:
         if r.financing in ("new", "partly_prepaid", "money_only") and (not r.pools or egt.id in r.pools):
@@ -122,7 +131,7 @@ def official_leftover(model: Model, new_business: Decimal) -> Decimal:
             places = sum(Decimal(str(r.places if r.places is not None else r.entries or 0))
                          for r in model.instruments if r.financing == "programme" and r.pools and p.id in r.pools)
             spent += euros(Decimal(str(p.egt_cofunding)) * min(places, Decimal(p.max_places)) / Decimal(p.max_places))
-    return max(available - spent, Decimal("0.00"))
+    return available - spent
 
 
 def cap_base(figures: BudgetFigures, base: str) -> Decimal:

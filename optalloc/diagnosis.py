@@ -8,7 +8,7 @@
   pools), the minimums of the instruments, the maxima, coverage, the legal caps, places — an elastic LP
   gives each requirement of the family a slack and finds the least relaxation that makes the problem
   feasible: euros of budget, entries of a minimum (the fewest integrations lost), points of a coverage
-  share. The fixes are ranked by their relative size (the change as a share of what it changes); a
+  share, entries or euros of a stated decision, places of a contract, customers of a group's stock. The fixes are ranked by their relative size (the change as a share of what it changes); a
   family that cannot restore feasibility alone is listed as such, and if none can, the families are
   relaxed together.
 """
@@ -35,7 +35,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "coverage": ("coverage",),
     "maxima": ("entries_max",),
     "caps": ("cap",),
-    "places": ("places",),
+    "places": ("places", "capacity"),
+    "stated decisions": ("policy",),
+    "customer stock": ("stock",),
 }
 
 

@@ -4,13 +4,15 @@
 
 - ``constraints`` — every binding rule with its shadow price (expected integrations per additional
   1,000 € for money rows, per entry for coverage counts, per percentage point for coverage shares,
-  per place for places), what loosening and tightening it by a little is worth when re-solved (the two
-  differ where two limits bind at once), the instruments at the margin, and a sentence;
-- ``instruments`` — each instrument the optimiser may change: where it sits (at its minimum, at its
-  maximum, or taking the remaining money), its reduced cost, the range of its rate over which the plan's
-  mix stays optimal (HiGHS cost ranging on the true objective), for instruments at a bound the unit
-  cost at which that would change, and a sentence such as "FbW would receive more money if its rate
-  rose above 0.491 (now 0.312)".
+  per place for places, per entry for a stated decision on entries or the customer stock), what loosening
+  and tightening it by a little is worth when re-solved (the two differ where two limits bind at once),
+  the instruments at the margin, and a sentence;
+- ``instruments`` — each instrument the optimiser may change: where it sits (at its minimum or maximum,
+  at a kink of its response, or inside a segment taking the remaining money), what set its level
+  (:mod:`optalloc.reasons`), the rates of its last and next entries, its reduced cost, the range of its
+  rate over which the plan's mix stays optimal — a shift of its whole response curve, ranged on the
+  optimal basis —, for instruments at a bound the unit cost at which that would change, and a sentence
+  such as "phoenix is held by contracted places ...; the mix holds while its rate stays above 0.277".
 
 Shadow prices are d(integrations)/d(right-hand side) of the true objective at the plan's basis; ranges
 hold while one figure changes and all others stay.
@@ -23,10 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pulp
 
 from .errors import SolverError
 from .lp import LinearProgram, build_lp
 from .problem import Problem
+from .reasons import level_reasons
 from .solve import Solution, _run, optimise
 
 TOL = 1e-9
@@ -38,6 +42,7 @@ class Explanation:
     solution: Solution
     constraints: pd.DataFrame
     instruments: pd.DataFrame
+    levels: pd.DataFrame
 
 
 def explain(problem: Problem) -> Explanation:
@@ -51,7 +56,7 @@ def explain(problem: Problem) -> Explanation:
     if isinstance(ranging, tuple):
         ranging = ranging[1]
     instruments = _instruments(problem, lp, solution, ranging)  # reads the solved model: before the probes
-    return Explanation(solution, _constraints(problem, lp, solution), instruments)
+    return Explanation(solution, _constraints(problem, lp, solution), instruments, level_reasons(solution))
 
 
 def _objective(lp: LinearProgram) -> float:
@@ -88,6 +93,13 @@ def _one_sided(lp: LinearProgram, name: str, step: float, base: float) -> tuple[
     return (moved[0] - base) / step, (base - moved[1]) / step
 
 
+def _cost_words(loss: float) -> str:
+    """What tightening costs, in words; NaN: it cannot be tightened (a minimum needs all of it)."""
+    if math.isnan(loss):
+        return "more than the plan can give (a minimum needs all of it: tighter, no plan is feasible)"
+    return f"{loss:.3f} expected integrations"
+
+
 def _basic(problem: Problem, solution: Solution) -> list[str]:
     inst = problem.instruments
     levels = solution.plan.levels
@@ -110,12 +122,12 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
         per_1000 = price * 1000 if info.unit == "€" else math.nan
         step = 1.0 if info.unit == "€" else 0.01
         gain, loss = _one_sided(lp, name, step, base)
-        one_sided = abs(gain - loss) > 1e-6 * max(abs(gain), abs(loss), 1e-9)
+        one_sided = math.isnan(loss) or abs(gain - loss) > 1e-6 * max(abs(gain), abs(loss), 1e-9)
         if info.kind in ("budget", "pool", "cap"):
             paid = [i for i in marginal if any(info.ref in ps for ps in problem.costs.loc[problem.costs["instrument"] == i, "pools"])]
             what = f"the cap {info.label}" if info.kind == "cap" else info.label
             if one_sided:
-                text = (f"Each 1,000 € less for {what} would cost {loss * 1000:.3f} expected integrations, but each "
+                text = (f"Each 1,000 € less for {what} would cost {_cost_words(loss * 1000)}, but each "
                         f"1,000 € more would add {gain * 1000:.3f}: another limit binds at the same point.")
             else:
                 where = f"; the money would go to {', '.join(paid)}" if paid and info.kind != "cap" else ""
@@ -136,13 +148,22 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
                 text = (f"Requiring at least {cov.min_count:,.0f} {cov.basis} for {cov.group} costs {value:.3f} "
                         f"expected integrations per required {'entry' if cov.basis == 'entries' else '€'}.")
                 unit = "per entry" if cov.basis == "entries" else "per €"
-        elif info.kind == "places":
+        elif info.kind in ("places", "capacity", "stock", "policy") and info.unit != "€":
+            noun = {"places": "place", "posts": "post", "entries": "entry"}.get(info.unit, info.unit)
+            what = {"places": f"places for {info.ref}", "capacity": info.label,
+                    "stock": f"the customer stock ({info.label})", "policy": f"the rule '{info.label}'"}[info.kind]
+            direction = "more" if info.sense == "<=" else "fewer"
             if one_sided:
-                text = (f"Each place fewer for {info.ref} would cost {loss:.3f} expected integrations, but a place "
-                        f"more would add {gain:.3f}: another limit binds at the same point.")
+                text = (f"Each {noun} {direction} for {what} would add {gain:.3f} expected integrations, but each "
+                        f"{noun} the other way would cost {_cost_words(loss)}: another limit binds at the same point.")
             else:
-                text = f"Each additional place for {info.ref} would add {price:.3f} expected integrations."
-            unit, value = "per place", gain
+                text = f"Each {noun} {direction} for {what} would add {abs(price):.3f} expected integrations."
+            unit, value = f"per {noun}", gain
+        elif info.kind == "policy":
+            direction = "more" if info.sense == "<=" else "less"
+            text = (f"Each 1,000 € {direction} for the rule '{info.label}' would add {abs(price) * 1000:.3f} "
+                    "expected integrations.")
+            unit, value = "per 1,000 €", gain * 1000
         else:
             text, unit, value = "", "", price
         if info.kind == "coverage" and one_sided:
@@ -160,38 +181,164 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
     levels = solution.plan.levels
     reduced = solution.reduced_costs
     duals = solution.duals
-    cost_dn = np.asarray(ranging.col_cost_dn.value_)
-    cost_up = np.asarray(ranging.col_cost_up.value_)
     rhs_dn = np.asarray(ranging.row_bound_dn.value_)
     rhs_up = np.asarray(ranging.row_bound_up.value_)
     single_pool = _single_pool_rows(problem, lp)
+    reasons = level_reasons(solution)
+    shifts = _shift_ranges(problem, lp, solution)
     rows = []
     for iid, r in inst.iterrows():
         if r["fixed"] or r["unit"] != "entries":
             continue
-        col = lp.level[iid].index
-        weight = float(r["weight"])
-        # HiGHS minimises −c / scale: its cost range [dn, up] is the range [−up, −dn] × scale of c
-        c_low, c_high = -float(cost_up[col]) * lp.scale, -float(cost_dn[col]) * lp.scale
-        rate_low = c_low / weight if abs(c_low) < INF else -math.inf
-        rate_high = c_high / weight if abs(c_high) < INF else math.inf
         x, lo, hi = float(levels[iid]), float(r["lower"]), float(r["upper"])
         rc = float(reduced[iid]) if reduced is not None else math.nan
-        at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else "between"
+        at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else _between(problem, iid, x)
+        rate = float(r["rate"])
+        down, up = shifts.get(iid, (-math.inf, math.inf))
         cost = float(r["unit_cost"])
         cost_low = cost_high = math.nan
         pool_row = single_pool.get(iid)
-        if at != "between" and pool_row is not None and duals is not None:
+        if at in ("min", "max") and pool_row is not None and duals is not None:
             cost_low, cost_high = _cost_range(cost, x, rc, float(duals[pool_row]), lp, pool_row, rhs_dn, rhs_up, at)
+        why = reasons.loc[iid]
+        weight = float(r["weight"])
+        last, following = why["last_entry"], why["next_entry"]
         rows.append({
             "id": iid, "instrument": r["name"], "at": at, "level": x, "lower": lo, "upper": hi,
-            "rate": float(r["rate"]), "rate_low": rate_low, "rate_high": rate_high,
+            "set_by": why["set_by"], "limit": why["what"],
+            "rate": rate, "rate_low": rate + down, "rate_high": rate + up,
+            "last_rate": _segment_rate(problem, iid, x, -1) * weight, "next_rate": _segment_rate(problem, iid, x, +1) * weight,
             "unit_cost": cost, "cost_low": cost_low, "cost_high": cost_high, "reduced_cost": rc,
-            "meaning": _words(iid, at, x, lo, hi, float(r["rate"]), rate_low, rate_high, cost, cost_low, cost_high, rc),
+            "meaning": _words(iid, x, why, rate, rate + down, rate + up, cost, cost_low, cost_high, last, following),
         })
-    cols = ["id", "instrument", "at", "level", "lower", "upper", "rate", "rate_low", "rate_high", "unit_cost",
-            "cost_low", "cost_high", "reduced_cost", "meaning"]
+    cols = ["id", "instrument", "at", "level", "lower", "upper", "set_by", "limit", "rate", "rate_low", "rate_high",
+            "last_rate", "next_rate", "unit_cost", "cost_low", "cost_high", "reduced_cost", "meaning"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
+
+
+def _between(problem: Problem, iid: str, x: float) -> str:
+    """"kink" at a breakpoint of the response, else "between" (inside a segment)."""
+    seg = problem.response[problem.response["instrument"] == iid]
+    near = np.abs(seg["end"].to_numpy() - x) <= 1e-6 * max(1.0, abs(x))
+    return "kink" if near.any() else "between"
+
+
+def _segment_rate(problem: Problem, iid: str, x: float, side: int) -> float:
+    """The (unweighted) rate of the entry just below (``side`` −1) or above (+1) ``x``."""
+    seg = problem.response[problem.response["instrument"] == iid]
+    tol = 1e-9 * max(1.0, abs(x))
+    if side < 0:
+        inside = seg[seg["start"] < x - tol]
+        return float(inside["rate"].iloc[-1]) if len(inside) else float(seg["rate"].iloc[0])
+    inside = seg[seg["end"] > x + tol]
+    return float(inside["rate"].iloc[0]) if len(inside) else float(seg["rate"].iloc[-1])
+
+
+def _shift_ranges(problem: Problem, lp: LinearProgram, solution: Solution) -> dict[str, tuple[float, float]]:
+    """Per instrument, how far its whole response may shift (every segment's rate by the same Δ) while the
+    plan stays optimal: (Δ down ≤ 0, Δ up ≥ 0) in rate units.
+
+    The plan x* (its levels, its response segments filled in order, the pools' split) stays optimal for
+    the costs c + Δ·e exactly when some dual y makes it so: a column strictly between its bounds has a
+    zero reduced cost, one at its lower bound a reduced cost ≥ 0, at its upper ≤ 0 (HiGHS minimises), a row
+    strictly inside its bounds a zero dual, one at its lower side a dual ≥ 0, at its upper ≤ 0. The range
+    of Δ is a small LP in (Δ, y), maximised and minimised. Unlike ranging on a basis, it does not stop
+    where a degenerate basis would change while the plan stays."""
+    import highspy
+
+    from .sweeps import _dense
+
+    h = lp.prob.solverModel
+    model = h.getLp()
+    n, m = h.getNumCol(), h.getNumRow()
+    matrix = _dense(model, m, n)
+    cost = np.asarray(model.col_cost_, dtype=float)
+    col_lo, col_hi = np.asarray(model.col_lower_, dtype=float), np.asarray(model.col_upper_, dtype=float)
+    row_lo, row_hi = np.asarray(model.row_lower_, dtype=float), np.asarray(model.row_upper_, dtype=float)
+    x = _plan_columns(problem, lp, solution, n)
+    activity = matrix @ x
+    inf = highspy.kHighsInf
+
+    def at(value: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        tol = 1e-7 * np.maximum(1.0, np.abs(value))
+        return np.abs(value - low) <= tol, np.abs(value - high) <= tol
+
+    col_at_lo, col_at_hi = at(x, col_lo, col_hi)
+    row_at_lo, row_at_hi = at(activity, row_lo, row_hi)
+    free_cols = col_hi - col_lo > 1e-12
+    # dual variables: y (one per row), then Δ
+    y_lo = np.where(row_hi - row_lo <= 1e-12, -inf, np.where(row_at_lo, 0.0, np.where(row_at_hi, -inf, 0.0)))
+    y_hi = np.where(row_hi - row_lo <= 1e-12, inf, np.where(row_at_hi, 0.0, np.where(row_at_lo, inf, 0.0)))
+    cons_lo = np.where(col_at_lo & ~col_at_hi, -cost, np.where(col_at_hi & ~col_at_lo, -inf, -cost))
+    cons_hi = np.where(col_at_hi & ~col_at_lo, -cost, np.where(col_at_lo & ~col_at_hi, inf, -cost))
+    keep = np.nonzero(free_cols)[0]
+    weight = problem.instruments["weight"]
+    by_row: dict[str, list[int]] = {}
+    for (iid, _), v in lp.segments.items():
+        by_row.setdefault(iid, []).append(v.index)
+    dual = highspy.Highs()
+    dual.setOptionValue("output_flag", False)
+    out = {}
+    for iid, cols in by_row.items():
+        direction = np.zeros(n)
+        direction[cols] = -float(weight[iid]) / lp.scale  # HiGHS minimises −objective / scale
+        # rows of the dual LP: −Aᵀy + Δ·direction within the column's bounds on c + Δ·direction − Aᵀy ≥/≤/= 0
+        lp_dual = highspy.HighsLp()
+        lp_dual.num_col_ = m + 1
+        lp_dual.num_row_ = len(keep)
+        lp_dual.col_cost_ = np.zeros(m + 1)
+        lp_dual.col_lower_ = np.append(y_lo, -inf)
+        lp_dual.col_upper_ = np.append(y_hi, inf)
+        lp_dual.row_lower_ = cons_lo[keep]
+        lp_dual.row_upper_ = cons_hi[keep]
+        dense = np.hstack([-matrix.T[keep], direction[keep, None]])
+        lp_dual.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        starts, index, value = [0], [], []
+        for row in dense:
+            nz = np.nonzero(np.abs(row) > 0)[0]
+            index.extend(nz.tolist())
+            value.extend(row[nz].tolist())
+            starts.append(len(index))
+        lp_dual.a_matrix_.start_ = starts
+        lp_dual.a_matrix_.index_ = index
+        lp_dual.a_matrix_.value_ = value
+        lp_dual.a_matrix_.num_col_ = m + 1
+        lp_dual.a_matrix_.num_row_ = len(keep)
+        dual.passModel(lp_dual)
+        ends = []
+        for sense in (+1.0, -1.0):  # minimise Δ, then maximise it
+            dual.changeColCost(m, sense)
+            dual.run()
+            status = dual.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                ends.append(float(dual.getSolution().col_value[m]))
+            elif status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                ends.append(-sense * math.inf)
+            else:
+                ends.append(math.nan)
+        out[iid] = (min(ends[0], 0.0), max(ends[1], 0.0))
+    return out
+
+
+def _plan_columns(problem: Problem, lp: LinearProgram, solution: Solution, n: int) -> np.ndarray:
+    """The plan as a value for every column of ``lp``: levels, response segments filled in order (the only
+    optimal fill of a concave response) and the pools' split."""
+    x = np.zeros(n)
+    levels = solution.plan.levels
+    for iid, v in lp.level.items():
+        x[v.index] = float(levels[iid])
+    by_row: dict[str, list[tuple[int, pulp.LpVariable]]] = {}
+    for (iid, k), v in lp.segments.items():
+        by_row.setdefault(iid, []).append((k, v))
+    for iid, parts in by_row.items():
+        left = float(levels[iid]) - float(lp.rows[f"response:{iid}"].rhs)
+        for _, v in sorted(parts, key=lambda kv: kv[0]):
+            take = min(max(left, 0.0), float(v.upBound) if v.upBound is not None else math.inf)
+            x[v.index] = take
+            left -= take
+    for key, v in lp.split.items():
+        x[v.index] = float(solution.plan.split.get(key, 0.0))
+    return x
 
 
 def _cost_range(cost, x, rc, y, lp, pool_row, rhs_dn, rhs_up, at) -> tuple[float, float]:
@@ -239,22 +386,21 @@ def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:
     return out
 
 
-def _words(iid, at, x, lo, hi, rate, rate_low, rate_high, cost, cost_low, cost_high, rc) -> str:
+def _words(iid, x, why, rate, rate_low, rate_high, cost, cost_low, cost_high, last, following) -> str:
+    """The instrument in one sentence: what holds it, what one entry more or fewer is worth, and the range
+    of its rate (its response shifted as a whole) over which the mix stays optimal."""
     costs = ""
     if not math.isnan(cost_low):
         top = "∞" if math.isinf(cost_high) else f"{cost_high:,.2f} €"
         costs = f"; the mix holds while its cost per entry stays between {cost_low:,.2f} € and {top} (now {cost:,.2f} €)"
-    if at == "min":
-        if math.isinf(rate_high):
-            return f"{iid} is held at its minimum ({lo:,.1f} entries) whatever its rate{costs}."
-        return (f"{iid} is held at its minimum ({lo:,.1f} entries): it would receive more money if its rate "
-                f"rose above {rate_high:.3f} (now {rate:.3f}){costs}.")
-    if at == "max":
-        if math.isinf(rate_low):
-            return f"{iid} is at its maximum ({hi:,.1f} entries); each entry more would add {rc:.3f} integrations{costs}."
-        return (f"{iid} is at its maximum ({hi:,.1f} entries) while its rate stays above {rate_low:.3f} (now "
-                f"{rate:.3f}); each entry more would add {rc:.3f} integrations{costs}.")
-    low = f"{rate_low:.3f}" if not math.isinf(rate_low) else "−∞"
-    high = f"{rate_high:.3f}" if not math.isinf(rate_high) else "∞"
-    return (f"{iid} takes the remaining money ({x:,.1f} entries, between {lo:,.1f} and {hi:,.1f}); the mix stays "
-            f"optimal while its rate stays between {low} and {high} (now {rate:.3f}).")
+    low = "−∞" if math.isinf(rate_low) else f"{rate_low:.3f}"
+    high = "∞" if math.isinf(rate_high) else f"{rate_high:.3f}"
+    if math.isinf(rate_low) and math.isinf(rate_high):
+        ranges = "it stays there whatever its rate"
+    elif math.isinf(rate_high):
+        ranges = f"it stays there while its rate stays above {low} (now {rate:.3f})"
+    elif math.isinf(rate_low):
+        ranges = f"it would receive more money if its rate rose above {high} (now {rate:.3f})"
+    else:
+        ranges = f"the mix stays optimal while its rate stays between {low} and {high} (now {rate:.3f})"
+    return f"{why['meaning']}; {ranges}{costs}."

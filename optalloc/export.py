@@ -35,6 +35,7 @@ def write_solution(folder: Path | str, opt: Solution, off: Solution, comparison:
         "rates": str(spec.rates_path),
         "scenarios": list(spec.scenarios),
         "basis": opt.problem.basis,
+        "response": opt.problem.response_shape,
         "solver": opt.solver,
         "integer": opt.integer,
         "least_money": opt.least_money,
@@ -43,6 +44,7 @@ def write_solution(folder: Path | str, opt: Solution, off: Solution, comparison:
             iid: {
                 "level": float(opt.plan.levels[iid]),
                 "unit": opt.problem.instruments.at[iid, "unit"],
+                "set_by": (str(tables["levels"].at[iid, "set_by"]) if iid in tables["levels"].index else "fixed"),
                 "money_cents": {r.pool: int(r.cents) for r in cents[cents.instrument == iid].itertuples() if r.cents},
             }
             for iid in opt.problem.instruments.index

@@ -25,7 +25,7 @@ from .errors import MISSING, NOT_SHOWN, InputFileError
 from .schema import PATTERN_WORDS, Model, Rates
 
 SCENARIO_SECTIONS = {"name", "description", "source", "budget", "pools", "caps", "instruments", "coverage",
-                     "priorities", "assumptions"}
+                     "policy", "priorities", "assumptions"}
 
 
 @dataclass(frozen=True)

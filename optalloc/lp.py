@@ -132,6 +132,10 @@ def build_lp(
         if fixed_levels is not None and iid in fixed_levels:
             lo = hi = float(fixed_levels[iid])
         cat = pulp.LpInteger if (integer and r["unit"] == "entries" and int(r["lot"]) == 1) else pulp.LpContinuous
+        if integer and r["unit"] == "entries" and lo < hi:
+            # whole entries (lots) only: round the bounds inward, which tightens the relaxation for the MIP
+            step = float(r["lot"])
+            lo, hi = math.ceil(lo / step - 1e-9) * step, math.floor(hi / step + 1e-9) * step
         # a minimum or maximum the user set can give way (even one that fixes the row), a prepaid,
         # money-only or externally paid row's printed level cannot
         negotiable = r["financing"] not in FIXED_FINANCING and (fixed_levels is None or iid not in fixed_levels)
@@ -224,22 +228,31 @@ def build_lp(
 
 def _response(problem: Problem, level: dict[str, pulp.LpVariable], segments: dict[tuple[str, int], pulp.LpVariable],
               add, prob: pulp.LpProblem) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
-    """The objective's terms: one variable per response segment between each level's bounds, tied to the
-    level by ``response:<id>``; the integrations below a lower bound (or of a fixed level) are a constant."""
+    """The objective's terms: one variable per response segment around each level's bounds, tied to the
+    level by ``response:<id>``; the integrations below the first of them (or of a fixed level) are a
+    constant. The segments reach from the breakpoint below the lower bound to the breakpoint above the
+    upper bound, so that the level's own bounds, not a segment's, hold it there: the level's reduced cost
+    is then what a bound is worth."""
     weight = problem.instruments["weight"]
     terms: list[tuple[pulp.LpVariable, float]] = []
     constant = 0.0
     for iid, seg in problem.response.groupby("instrument", sort=False):
         x = level[iid]
-        base = float(x.lowBound or 0.0)
-        top = math.inf if x.upBound is None else float(x.upBound)
+        lower = float(x.lowBound or 0.0)
+        upper = math.inf if x.upBound is None else float(x.upBound)
         w = float(weight[iid])
+        starts, ends = seg["start"].to_numpy(), seg["end"].to_numpy()
+        if upper - lower <= 1e-12:  # a fixed level: its integrations are a constant
+            base = top = lower
+        else:
+            base = float(max((s for s in starts if s < lower - 1e-9 * max(1.0, lower)), default=0.0))
+            top = float(min((e for e in ends if e > upper + 1e-9 * max(1.0, upper)), default=math.inf))
         parts = []
-        for k, start, end, rate in zip(seg["segment"], seg["start"], seg["end"], seg["rate"]):
+        for k, start, end, rate in zip(seg["segment"], starts, ends, seg["rate"]):
             constant += w * float(rate) * max(0.0, min(end, base) - start)
             width = min(end, top) - max(start, base)
             if width <= 1e-12:
-                continue  # outside the bounds
+                continue  # outside the range the level can take
             v = prob.add_variable(f"r_{iid}_{k}", lowBound=0.0, upBound=None if math.isinf(width) else width)
             segments[(iid, int(k))] = v
             parts.append((v, -1.0))

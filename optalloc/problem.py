@@ -253,6 +253,8 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
             "upper": upper,
             "lower_source": lower_source,
             "upper_source": upper_source,
+            "lower_note": _bound_note(spec, r, lower_source, "min"),
+            "upper_note": _bound_note(spec, r, upper_source, "max"),
             "lot": lot,
             "unit_cost": sum(c[0] for c in components),
             "places_per_entry": places_per_entry,
@@ -423,8 +425,11 @@ def _capacity_rules(spec: Spec, inst: pd.DataFrame, rows: list[Instrument]) -> l
                 seats, unit, what = planned, "entries", f"contracted entries ({r.cells.get('places', 'contract')})"
             source = "the contract's printed volume with the legal extension (§ 130 Abs. 2 GWB)"
         per_entry = seats / planned if planned > 0 else 1.0
-        out.append(LimitRule(f"capacity:{r.id}", "capacity", f"{what} of {r.id}: {seats:,.0f} × {1 + share:.2f}{shared}",
-                             tuple((m, per_entry) for m in members), "<=", seats * (1 + share), unit, source))
+        bought = f" × {r.capacity_factor:g} bought" if r.capacity_factor != 1 else ""
+        out.append(LimitRule(f"capacity:{r.id}", "capacity",
+                             f"{what} of {r.id}: {seats:,.0f}{bought} × {1 + share:.2f}{shared}",
+                             tuple((m, per_entry) for m in members), "<=", seats * r.capacity_factor * (1 + share),
+                             unit, source))
         if r.capacity == "posts" or share >= 1:
             continue
         for m in members:
@@ -449,16 +454,13 @@ def _fold_into_bounds(inst: pd.DataFrame, rules: list[LimitRule]) -> list[LimitR
         iid, coef = rule.terms[0]
         level = rule.rhs / coef
         kind = "places" if rule.unit in ("places", "entries") else "posts"
-        if rule.sense == "<=":
-            if level < float(inst.at[iid, "lower"]) - 1e-9:
-                kept.append(rule)
-            elif level <= float(inst.at[iid, "upper"]) + 1e-9:
-                inst.at[iid, "upper"], inst.at[iid, "upper_source"] = level, kind
-        else:
-            if level > float(inst.at[iid, "upper"]) + 1e-9:
-                kept.append(rule)
-            elif level >= float(inst.at[iid, "lower"]) - 1e-9:
-                inst.at[iid, "lower"], inst.at[iid, "lower_source"] = level, kind
+        side = "upper" if rule.sense == "<=" else "lower"
+        other = "lower" if side == "upper" else "upper"
+        sign = 1.0 if side == "upper" else -1.0
+        if sign * (level - float(inst.at[iid, other])) < -1e-9:
+            kept.append(rule)
+        elif sign * (level - float(inst.at[iid, side])) <= 1e-9:
+            inst.at[iid, side], inst.at[iid, f"{side}_source"], inst.at[iid, f"{side}_note"] = level, kind, rule.label
     inst["fixed"] = inst["lower"] == inst["upper"]
     return kept
 
@@ -510,6 +512,20 @@ def _rate(spec: Spec, r: Instrument, basis: Basis) -> float:
     return getattr(spec.rates.classes[r.rate_class], basis).value
 
 
+def _bound_note(spec: Spec, r: Instrument, source: str, side: str) -> str:
+    """Where a row's bound comes from, in words."""
+    if source == "box":
+        b = spec.model.assumptions.bounds
+        return (f"fallback box {b.min_share_of_official:.0%}–{b.max_share_of_official:.0%} of plan "
+                "(an assumption with no source)")
+    if source == "scenario" and not (r.bounds is not None and r.bounds_note.startswith("scenario")):
+        b = spec.model.assumptions.bounds
+        return f"{b.note} ({b.min_share_of_official:.0%}–{b.max_share_of_official:.0%} of plan)"
+    if source in ("document", "scenario"):
+        return r.bounds_note or f"the row's own {side}imum"
+    return {"fixed": f"fixed: {r.financing}"}.get(source, source)
+
+
 def _rate_low(spec: Spec, r: Instrument, basis: Basis) -> float:
     """The low end of a row's rate: the class's range, its spread below the value scaled with the row's own
     rate where the row (or a scenario) overrides it."""
@@ -533,7 +549,7 @@ def _bounds(spec: Spec, r: Instrument, official: float, at: str) -> tuple[float,
     else:
         lower = a.min_share_of_official * official
         upper = a.max_share_of_official * official
-        lower_source = upper_source = "box"
+        lower_source = upper_source = "scenario" if a.status == "scenario" else "box"
     if r.bounds is not None:
         own = "scenario" if r.bounds_note.startswith("scenario") else "document"
         if r.bounds.min is not None:

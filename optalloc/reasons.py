@@ -58,10 +58,11 @@ def level_reasons(solution: Solution) -> pd.DataFrame:
             set_by, limit = _from_duals(solution, iid, at, up, down, members[iid], duals)
         else:
             set_by, limit = _from_binding(problem, iid, at, members[iid], binding, last, following)
+        what = _label(solution, iid, limit)
         rows.append({"id": iid, "instrument": inst.at[iid, "name"], "level": x, "official": float(inst.at[iid, "official"]),
-                     "set_by": set_by, "limit": limit, "next_entry": up, "last_entry": down,
-                     "meaning": _words(iid, x, set_by, limit, up, down, solution)})
-    cols = ["id", "instrument", "level", "official", "set_by", "limit", "next_entry", "last_entry", "meaning"]
+                     "set_by": set_by, "limit": limit, "what": what, "next_entry": up, "last_entry": down,
+                     "meaning": _words(iid, x, set_by, what, up, down)})
+    cols = ["id", "instrument", "level", "official", "set_by", "limit", "what", "next_entry", "last_entry", "meaning"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
 
 
@@ -170,27 +171,36 @@ def _from_binding(problem, iid: str, at: str, rows: list[tuple[str, str, float]]
 
 
 def _money_row(rows: list[tuple[str, str, float]]) -> str:
+    """The money row a row's cost sits in (a split's own row where pools share it)."""
     for name, kind, _ in rows:
-        if kind in ("budget", "pool"):
+        if kind in ("budget", "pool", "split"):
             return name
     return "budget:new_business"
 
 
-def _words(iid: str, x: float, set_by: str, limit: str, up: float, down: float, solution: Solution) -> str:
+def _label(solution: Solution, iid: str, limit: str) -> str:
+    """The limit in words: a row's label, or where a bound comes from."""
+    inst = solution.problem.instruments
+    if limit.startswith(("entries_min:", "entries_max:")):
+        side = "lower" if limit.startswith("entries_min") else "upper"
+        return f"{inst.at[iid, side + '_note']}"
+    if limit == "its response":
+        return "its own diminishing returns"
     info = solution.rows.get(limit)
-    what = info.label if info is not None else limit
+    return info.label if info is not None else limit
+
+
+def _words(iid: str, x: float, set_by: str, what: str, up: float, down: float) -> str:
     if set_by == "diminishing returns":
         return (f"{iid} ({x:,.1f} entries) sits where its returns fall: its last entry is worth more than its "
                 f"money could buy elsewhere, its next entry less")
     if set_by == "budget":
         return f"{iid} ({x:,.1f} entries) takes what is left of the money ({what})"
     if set_by == "fallback box":
-        side = "minimum" if limit.startswith("entries_min") else "maximum"
-        return (f"{iid} ({x:,.1f} entries) is held at the fallback box's {side} (an assumption, not a finding): "
-                f"nothing real limits it first")
-    if math.isnan(up):
-        return f"{iid} ({x:,.1f} entries) is held by {limit}: {what}"
-    worth = up if up > 0 else down
-    direction = "more" if up > 0 else "fewer"
-    return (f"{iid} ({x:,.1f} entries) is held by {limit} ({what}); each entry {direction} would be worth "
-            f"{abs(worth):.3f} integrations net of its money")
+        return (f"{iid} ({x:,.1f} entries) is held by the {what}: nothing real limits it first, so this level "
+                f"is not a finding")
+    if math.isnan(up) or (up <= TOLERANCE and down >= -TOLERANCE):
+        return f"{iid} ({x:,.1f} entries) is held by {what}"
+    worth, direction = (up, "more") if up > TOLERANCE else (-down, "fewer")
+    return (f"{iid} ({x:,.1f} entries) is held by {what}; each entry {direction} would be worth {worth:.3f} "
+            f"integrations more than its money buys elsewhere")

@@ -11,6 +11,7 @@ Everything here reads solutions and returns DataFrames; nothing solves or prints
 - :func:`constraint_table` — every rule with its slack, whether it binds, and its shadow price.
 - :func:`bound_table` — instruments at a bound with their reduced cost.
 - :func:`summary` — the headline figures.
+- ``levels`` — what set each level (:func:`optalloc.reasons.level_reasons`).
 - :func:`compare` — all of them at once, as a :class:`Comparison`.
 Money columns are euros computed from whole cents, so every total is the exact sum of its rows.
 """
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .plan import instrument_cents, money_cents, pool_cents
+from .reasons import level_reasons
 from .reconcile import kennzahl_counts
 from .schema import Model
 from .solve import Solution
@@ -291,7 +293,7 @@ def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFram
 class Comparison:
     """A plan beside a baseline (the official plan), as tables in the official shape (money in euros, to
     the cent): the headline figures, every printed row, the priority areas, Kennzahlen I–VII, budget use
-    per pool, and the plan's constraints and bounds."""
+    per pool, the plan's constraints and bounds, and what set each level (:mod:`optalloc.reasons`)."""
 
     summary: pd.DataFrame
     instruments: pd.DataFrame
@@ -300,6 +302,7 @@ class Comparison:
     budget: pd.DataFrame
     constraints: pd.DataFrame
     bounds: pd.DataFrame
+    levels: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order above."""
@@ -318,4 +321,5 @@ def compare(plan: Solution, baseline: Solution) -> Comparison:
         budget=budget_table(plan, baseline),
         constraints=constraint_table(plan),
         bounds=bound_table(plan),
+        levels=level_reasons(plan),
     )

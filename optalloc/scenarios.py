@@ -4,13 +4,17 @@ A scenario file (YAML) names what changes and by how much::
 
     name: Budget cut 10 %
     description: The new-business budget falls by a tenth.
-    budget:      {cut_share: 0.10}            # or cut_amount (€), allocation_cut_share, reserve_share, vbl_pool
+    budget:      {cut_share: 0.10}            # or cut_amount (€), allocation_cut_share, reserve_share,
+                                              # reserve_amount (€ or 'official'), vbl_pool
     pools:       {refugee_t2: {amount: 0}}    # amount (€), cut_share, planning_share
     caps:        {fav_free_16e_16f: {max_share: 0.10}}
-    instruments: {fbw: {min: 1000}, fav: {drop: true}, egz: {rate_factor: 0.8, cost_factor: 1.1}}
+    instruments: {fbw: {min: 1000}, fav: {drop: true}, egz: {rate_factor: 0.8, cost_factor: 1.1},
+                  perf: {capacity_factor: 2}}    # more places bought: the contracted capacity × 2
     coverage:    {u25_share: {min_share: 0.25}, refugees_reach: {min_count_factor: 2.0}}
+    policy:      {fbw_no_cut: {drop: true}, employer_subsidies: {max: 700}}
     priorities:  {single_parents: 0.5}
-    assumptions: {bounds: {min_share_of_official: 1.0}}
+    assumptions: {bounds: {min_share_of_official: 1.0}, response: {shape: linear}, capacity: {extension_share: 0.1},
+                  employers: {growth_share: 0.3}, participation: {max_share: 0.4}}
 
 Overlays compose: ``apply_scenarios(spec, [a, b])`` applies ``a`` then ``b``, each checked against the
 model as changed so far. A name the model lacks, or a change that leaves the model invalid, raises an
@@ -41,7 +45,14 @@ class BudgetChange(Strict):
     cut_amount: Money | None = None
     allocation_cut_share: Share | None = None
     reserve_share: Share | None = None
+    reserve_amount: Money | Literal["official"] | None = None
     vbl_pool: Literal["merged", "separate"] | None = None
+
+    @model_validator(mode="after")
+    def _one_reserve(self) -> BudgetChange:
+        if self.reserve_share is not None and self.reserve_amount is not None:
+            raise ValueError("give the reserve as 'reserve_share' or as 'reserve_amount', not both")
+        return self
 
 
 class PoolChange(Strict):
@@ -78,6 +89,7 @@ class InstrumentChange(Strict):
     rate_factor: Factor | None = None
     unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=1e10)] | None = None
     cost_factor: Annotated[float, BeforeValidator(_number), Field(gt=0, le=100)] | None = None
+    capacity_factor: Annotated[float, BeforeValidator(_number), Field(gt=0, le=100)] | None = None
     pools: list[str] | None = None
 
     @model_validator(mode="after")
@@ -110,8 +122,43 @@ class BoundsChange(Strict):
     max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)] | None = None
 
 
+class ResponseChange(Strict):
+    shape: Literal["concave", "linear"] | None = None
+    low_end_at: Annotated[float, BeforeValidator(_number), Field(gt=1, le=10)] | None = None
+
+
+class CapacityChange(Strict):
+    extension_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)] | None = None
+
+
+class EmployersChange(Strict):
+    growth_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)] | None = None
+
+
+class ParticipationChange(Strict):
+    max_share: Share | None = None
+
+
 class AssumptionsChange(Strict):
     bounds: BoundsChange | None = None
+    response: ResponseChange | None = None
+    capacity: CapacityChange | None = None
+    employers: EmployersChange | None = None
+    participation: ParticipationChange | None = None
+
+
+class PolicyChange(Strict):
+    """Drop a stated decision, or change its figures (a number or 'official')."""
+
+    drop: bool = False
+    min: Money | Literal["official"] | None = None
+    max: Money | Literal["official"] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyChange:
+        if self.drop and (self.min is not None or self.max is not None):
+            raise ValueError("give 'drop' or new figures ('min', 'max'), not both")
+        return self
 
 
 class Scenario(Strict):
@@ -123,6 +170,7 @@ class Scenario(Strict):
     caps: dict[str, CapChange] = {}
     instruments: dict[str, InstrumentChange] = {}
     coverage: dict[str, CoverageChange] = {}
+    policy: dict[str, PolicyChange] = {}
     priorities: dict[str, Factor] = {}
     assumptions: AssumptionsChange | None = None
 
@@ -156,7 +204,8 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         for item in items:
             if item["id"] == key:
                 return item
-        fail(field, key, f"no {section[:-1]} of that id in {spec.path}; " + one_of([i["id"] for i in items], key))
+        noun = {"policy": "policy rule"}.get(section, section[:-1])
+        fail(field, key, f"no {noun} of that id in {spec.path}; " + one_of([i["id"] for i in items], key))
         raise AssertionError  # unreachable
 
     tag = scenario.name
@@ -184,6 +233,10 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
             book(f"cut of the new-business budget ({tag})", euros(b.cut_amount))
         if b.reserve_share is not None:
             raw["budget"]["reserve_share"] = b.reserve_share
+            raw["budget"].pop("reserve_amount", None)
+        if b.reserve_amount is not None:
+            raw["budget"]["reserve_amount"] = b.reserve_amount
+            raw["budget"].pop("reserve_share", None)
         if b.vbl_pool is not None:
             raw["budget"]["vbl_pool"] = b.vbl_pool
     for pid, change in scenario.pools.items():
@@ -247,6 +300,12 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
 
                     problem = build_problem(spec)
                 row["unit_cost"] = float(problem.instruments.at[iid, "unit_cost"]) * change.cost_factor
+        if change.capacity_factor is not None:
+            if row.get("capacity") not in ("places", "contract", "posts") or row.get("places_in"):
+                fail(f"{at}.capacity_factor", change.capacity_factor,
+                     f"a row with a capacity of its own (places, contract or posts); this one has "
+                     f"{row.get('capacity') or 'none'}" + (f" (its places are {row['places_in']}'s)" if row.get("places_in") else ""))
+            row["capacity_factor"] = change.capacity_factor
         if change.pools is not None:
             if row["financing"] == "shared":
                 fail(f"{at}.pools", change.pools, f"a shared row is paid from {row['money_in']}'s budget: "
@@ -276,10 +335,28 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         if change.min_count_factor is not None:
             item.pop("min_share", None)
             item["min_count"] = _official_reach(spec, item, file) * change.min_count_factor
+    for rid, change in scenario.policy.items():
+        rule = find("policy", rid, f"policy.{rid}")
+        if change.drop:
+            raw["policy"] = [r for r in raw["policy"] if r["id"] != rid]
+            continue
+        for side in ("min", "max"):
+            value = getattr(change, side)
+            if value is not None:
+                rule[side] = value
     if scenario.priorities:
         raw["priorities"] = {**raw.get("priorities", {}), **scenario.priorities}
-    if scenario.assumptions and scenario.assumptions.bounds:
-        raw["assumptions"]["bounds"].update(scenario.assumptions.bounds.model_dump(exclude_none=True))
+    if scenario.assumptions:
+        for name in ("bounds", "response", "capacity", "employers", "participation"):
+            change = getattr(scenario.assumptions, name)
+            if change is None:
+                continue
+            if name not in raw["assumptions"] and name != "response":
+                fail(f"assumptions.{name}", name, f"the model has no '{name}' assumption to change; "
+                     f"add it to {spec.path} first")
+            raw["assumptions"].setdefault(name, {}).update(change.model_dump(exclude_none=True))
+            if name == "bounds":  # the box is now the scenario's: reports say so
+                raw["assumptions"]["bounds"].update(status="scenario", note=f"scenario: {tag}")
 
     try:
         model = parse(Model, raw, file)

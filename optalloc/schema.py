@@ -180,7 +180,7 @@ class Group(Strict):
 class BoundsAssumption(Strict):
     min_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
     max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)]
-    status: Literal["sourced", "assumption"] = "assumption"
+    status: Literal["sourced", "assumption", "scenario"] = "assumption"
     range: dict[str, tuple[float, float]] = {}
     note: str = ""
 
@@ -360,6 +360,7 @@ class Instrument(Strict):
     unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=MAX_MONEY)] | None = None
     max_places: Count | None = None
     capacity: Literal["places", "contract", "posts", "demand"] | None = None
+    capacity_factor: Annotated[float, BeforeValidator(_number), Field(gt=0, le=100)] = 1.0
     places_in: Ident | None = None
     lot_size: Annotated[int, BeforeValidator(_count), Field(ge=1, le=10_000)] | None = None
     money_in: Ident | None = None

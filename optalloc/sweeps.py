@@ -51,19 +51,46 @@ class Sweep:
         return cut_order(self)
 
 
-def budget_levels(spec: str, steps: int, base: float) -> np.ndarray:
-    """Parse a range such as ``70%:110%`` (of ``base``) or ``15e6:30e6`` (euros) into ``steps`` levels."""
-    number = r"(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
+DEFAULT_RANGE = "min:110%"
+
+
+def budget_levels(spec: str, steps: int, base: float, least: float | None = None) -> np.ndarray:
+    """Parse a range such as ``70%:110%`` (of ``base``), ``15e6:30e6`` (euros) or ``min:110%`` (from
+    ``least``, the least money a feasible plan needs: :func:`least_budget`) into ``steps`` levels."""
+    number = r"(min|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
     m = re.fullmatch(rf"\s*{number}(%?)\s*:\s*{number}(%?)\s*", spec)
-    if not m or steps < 2:
+    if not m or steps < 2 or m.group(3) == "min" or (m.group(1) == "min" and m.group(2)):
         raise UsageError("--budget", spec, "a range FROM:TO in percent of the model's new-business budget "
-                         "(70%:110%) or in euros (15e6:30e6), with 2 or more steps")
-    lo, lo_pct, hi, hi_pct = float(m.group(1)), m.group(2), float(m.group(3)), m.group(4)
-    lo = lo / 100 * base if lo_pct else lo
-    hi = hi / 100 * base if hi_pct else hi
+                         "(70%:110%), in euros (15e6:30e6), or from the least money a feasible plan needs "
+                         "(min:110%), with 2 or more steps")
+    if m.group(1) == "min":
+        if least is None:
+            raise UsageError("--budget", spec, "'min' needs the least money a feasible plan needs: give a number")
+        lo = least
+    else:
+        lo = float(m.group(1)) / 100 * base if m.group(2) else float(m.group(1))
+    hi = float(m.group(3)) / 100 * base if m.group(4) else float(m.group(3))
     if not (0 <= lo < hi):
-        raise UsageError("--budget", spec, "FROM must be below TO, and neither negative")
+        raise UsageError("--budget", spec, f"FROM ({lo:,.2f} €) must be below TO ({hi:,.2f} €), and neither negative")
     return np.linspace(lo, hi, steps)
+
+
+def least_budget(problem: Problem) -> float:
+    """The least money from the new-business pool that any plan satisfying every other rule needs (the
+    floors: contracts, stated decisions, coverage, fixed rows), a cent above it so that it is feasible.
+    Raises InfeasibleError (with a diagnosis) if no budget is enough."""
+    import pulp
+
+    budgetless = with_budget(problem, 1e12)  # any plan fits: the budget row no longer limits
+    lp = build_lp(budgetless)
+    money = pulp.LpAffineExpression(list(lp.constraint[BUDGET_ROW].items()))
+    lp.prob.sense = pulp.LpMinimize
+    lp.prob.setObjective(money)
+    if _run(lp, "highs") != "Optimal":
+        from .diagnosis import diagnose
+
+        raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement at any budget", diagnose(problem))
+    return math.ceil((float(pulp.value(money)) + 0.01) * 100) / 100
 
 
 def with_budget(problem: Problem, available: float) -> Problem:

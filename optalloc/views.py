@@ -172,9 +172,43 @@ def plan_header(opt: Solution) -> str:
     mode = "whole entries in lots" if opt.integer else "continuous entries"
     scen = "".join(f" + {s}" for s in spec.scenarios)
     basis = {"gross": "gross rates (Eingliederungsquote)", "net": "net effects"}[opt.problem.basis]
+    shape = {"concave": "with diminishing returns", "linear": "at constant rates (--linear)"}[opt.problem.response_shape]
     return (f"{spec.model.meta.jobcenter} {spec.model.meta.year}{scen} — model {spec.path} · rates {spec.rates_path}\n"
-            f"objective: expected integrations from {basis} · solver {opt.solver} · {mode}"
+            f"objective: expected integrations from {basis}, {shape} · solver {opt.solver} · {mode}"
             + (" · least money for the optimum" if opt.least_money else ""))
+
+
+def levels_line(levels: pd.DataFrame) -> str:
+    """"levels set by: places N · ..." and, where the fallback box or a scenario's bound acts, which rows."""
+    from .reasons import CATEGORIES, counts
+
+    n = counts(levels)
+    shown = [c for c in CATEGORIES if c != "scenario" or n[c]]
+    line = (f"levels set by: {' · '.join(f'{c} {n[c]}' for c in shown)} "
+            f"(of {len(levels)} rows the optimiser may change)")
+    boxed = levels.index[levels["set_by"] == "fallback box"]
+    if len(boxed):
+        shares = levels.loc[boxed, "level"] / levels.loc[boxed, "official"]
+        rows = ", ".join(f"{i} ({s:.0%} of plan)" for i, s in shares.items())
+        line += (f"\nthe fallback box (an assumption with no source) sets {rows}: "
+                 f"{'this level is' if len(boxed) == 1 else 'these levels are'} not a finding")
+    return line
+
+
+def levels_view(levels: pd.DataFrame) -> str:
+    rows = levels.copy()
+    rows["z"] = rows["level"] / rows["official"]
+    return render(rows, [
+        Col(None, "instrument", align="<"),
+        Col("official", "entries off.", _entries(0)),
+        Col("level", "optimal", _entries(1)),
+        Col("z", "of plan", lambda v: percent(v, 0)),
+        Col("set_by", "set by", align="<"),
+        Col("what", "limit", align="<", width=60),
+        Col("next_entry", "next entry", lambda v: f"{v:+.3f}"),
+        Col("last_entry", "last entry", lambda v: f"{v:+.3f}"),
+    ], title="What set each level (next / last entry: its integrations less what its money would buy elsewhere; "
+             "a row worth growing is held by an upper limit, one worth shrinking by a lower one)")
 
 
 def summary_view(s: pd.DataFrame) -> str:
@@ -250,17 +284,19 @@ def kennzahlen_view(t: pd.DataFrame, d: int) -> str:
     ])
 
 
-def budget_view(t: pd.DataFrame) -> str:
+def budget_view(t: pd.DataFrame, reserve: float = 0.0) -> str:
     total = {k: money(round(t[k].sum(), 2)) for k in ("available", "used_official", "left_official", "used_plan", "left_plan")}
     total["pool"] = "all pools"
+    title = ("Budget use and reserve per pool" + (f" (the new-business budget keeps {money(reserve)} € back for the year "
+                                                 "before this: the reserve)" if reserve else ""))
     return render(t, [
-        Col("pool", "Budget use and reserve per pool", align="<", width=52),
+        Col("pool", "pool", align="<", width=52),
         Col("available", "available €", money),
         Col("used_official", "official uses €", money),
         Col("left_official", "left €", money),
         Col("used_plan", "optimal uses €", money),
         Col("left_plan", "left €", money),
-    ], total=total)
+    ], total=total, title=title)
 
 
 def constraints_view(t: pd.DataFrame, kind: str) -> str:
@@ -319,7 +355,8 @@ def checks_line(sol: Solution, what: str | None = None) -> str:
     n = len(sol.checks)
     what = what or f"the {sol.kind} plan"
     if bad.empty:
-        return f"Independent check: all {n} constraints of {what} hold (bounds, pools to the cent, caps, coverage, places)."
+        return (f"Independent check: all {n} constraints of {what} hold (bounds, pools to the cent, caps, coverage, "
+                "places, capacity, policy rules, customer stock).")
     names = ", ".join(bad["name"].head(8))
     return f"Independent check: {len(bad)} of {n} constraints of {what} are broken: {names}"
 
@@ -327,12 +364,13 @@ def checks_line(sol: Solution, what: str | None = None) -> str:
 def solve_report(cmp: reports.Comparison, opt: Solution, off: Solution, sections: tuple[str, ...]) -> str:
     """The plan ``opt`` beside the official plan ``off``; ``cmp`` is ``reports.compare(opt, off)``."""
     d = 0 if opt.integer else 1
-    parts = [plan_header(opt), "", summary_view(cmp.summary), ""]
+    parts = [plan_header(opt), "", summary_view(cmp.summary), levels_line(cmp.levels), ""]
     views = {
+        "levels": lambda: levels_view(cmp.levels),
         "instruments": lambda: instrument_view(cmp.instruments, d),
         "areas": lambda: area_view(cmp.areas, d),
         "kennzahlen": lambda: kennzahlen_view(cmp.kennzahlen, d),
-        "budget": lambda: budget_view(cmp.budget),
+        "budget": lambda: budget_view(cmp.budget, float(opt.problem.budget.reserve)),
         "constraints": lambda: (constraints_view(cmp.constraints, opt.kind) + "\n\n"
                                 + constraints_view(reports.constraint_table(off), off.kind)),
         "bounds": lambda: bounds_view(cmp.bounds),
@@ -415,7 +453,8 @@ def diagnosis_view(d) -> str:
             shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
             out.append(f"  - {what} {len(names)} instrument{'s' if len(names) > 1 else ''}: {shown}")
     if d.fixes.empty:
-        out.append("No relaxation of budget, minimums, maxima, coverage, caps or places makes it feasible.")
+        out.append("No relaxation of budget, minimums, maxima, coverage, caps, places, stated decisions or customer "
+                   "stock makes it feasible.")
         return "\n".join(out)
     out.append("")
     out.append("Smallest changes that make it feasible, each family on its own, ranked by relative size:")
@@ -464,21 +503,28 @@ def explanation_view(e) -> str:
     t["range"] = [_range(lo, hi) for lo, hi in zip(t["rate_low"], t["rate_high"])]
     t["cost_range"] = ["" if math.isnan(lo) else f"{money(lo)} … {'∞' if math.isinf(hi) else money(hi)}"
                        for lo, hi in zip(t["cost_low"], t["cost_high"])]
+    t["marginal"] = [f"{a:.3f} / {b:.3f}" for a, b in zip(t["last_rate"], t["next_rate"])]
     parts.append(render(t, [
         Col(None, "instrument", align="<"),
         Col("at", "sits", align="<"),
         Col("level", "entries", lambda v: count(v, 1)),
+        Col("set_by", "set by", align="<"),
         Col("rate", "rate", lambda v: number(v, 3)),
+        Col("marginal", "last / next entry", align="<"),
         Col("range", "rate range, mix stays optimal", align="<"),
         Col("unit_cost", "€/entry", money),
         Col("cost_range", "€/entry range, mix stays optimal", align="<"),
         Col("reduced_cost", "reduced cost", lambda v: f"{v:+.4f}"),
-    ], title="Instruments the optimiser may change (fixed rows left out); ranges hold while only that figure changes. "
-             "A cost range is given for an instrument held at a bound whose cost sits in one money row only "
-             "(not for one taking the remaining money, in a cap, or paid from several pools)"))
+    ], title="Instruments the optimiser may change (fixed rows left out). rate: the average over the planned "
+             "entries; last / next entry: the marginal rates around the level (diminishing returns); a range "
+             "shifts the whole response and holds while only that figure changes. A cost range is given for "
+             "an instrument held at a bound whose cost sits in one money row only"))
     parts.append("")
-    parts.append("In words:")
-    order = {"min": 0, "between": 1, "max": 2}
-    for iid in sorted(t.index, key=lambda i: (order[t.at[i, "at"]], i)):
+    parts.append(levels_line(e.levels))
+    parts.append("")
+    parts.append("Why each level, in words:")
+    order = {c: k for k, c in enumerate(("fallback box", "scenario", "places", "customer stock", "policy",
+                                         "target groups", "diminishing returns", "budget"))}
+    for iid in sorted(t.index, key=lambda i: (order.get(t.at[i, "set_by"], 99), i)):
         parts.append(f"- {t.at[iid, 'meaning']}")
     return "\n".join(parts)

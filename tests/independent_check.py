@@ -32,11 +32,13 @@ def derive(raw: dict) -> dict:
     decision = [r for r in raw["instruments"] if r["financing"] != "info"]
     pools = {}
     egt = None
+    reserve = 0.0
     for p in raw["pools"]:
         if p.get("derived"):
             egt = p["id"]
+            reserve = reserve_amount(raw, new_business)
             avail = (new_business * p.get("planning_share", 1.0) - new_business * b.get("reserve_share", 0.0)
-                     - sum(p.get("reserved", {}).values()))
+                     - sum(p.get("reserved", {}).values()) - reserve)
             if b.get("vbl_pool") == "separate":
                 avail -= b["vbl_credit"]
                 pools["vbl"] = b["vbl_credit"]
@@ -86,7 +88,29 @@ def derive(raw: dict) -> dict:
         lo, hi = row_bounds(r, official, a)
         out[r["id"]] = {"row": r, "official": official, "lo": lo, "hi": hi, "costs": costs,
                         "unit": "euros" if r["financing"] == "money_only" else "entries"}
-    return {"rows": out, "pools": pools, "egt": egt, "new_business": new_business}
+    return {"rows": out, "pools": pools, "egt": egt, "new_business": new_business, "reserve": reserve}
+
+
+def reserve_amount(raw: dict, new_business: float) -> float:
+    """Euros kept back from the new-business pool: `reserve_amount` as a number, or 'official' = the pool's
+    amount (× planning share, less reserved parts) less the printed money of the rows it pays and the
+    programme pools' EGT co-funding for the programme rows' places; never below 0."""
+    amount = raw["budget"].get("reserve_amount")
+    if amount is None:
+        return 0.0
+    if amount != "official":
+        return float(amount)
+    pool = next(p for p in raw["pools"] if p.get("derived"))
+    left = new_business * pool.get("planning_share", 1.0) - sum(pool.get("reserved", {}).values())
+    for r in raw["instruments"]:
+        if r["financing"] in ("new", "partly_prepaid", "money_only") and pool["id"] in (r.get("pools") or [pool["id"]]):
+            left -= (r.get("new_funds") or 0) + (r.get("vbl") or 0)
+    for p in raw["pools"]:
+        if p.get("egt_cofunding"):
+            places = sum(r.get("places") or r.get("entries") or 0 for r in raw["instruments"]
+                         if r["financing"] == "programme" and p["id"] in (r.get("pools") or []))
+            left -= min(p["egt_cofunding"], p["egt_cofunding"] * places / p["max_places"])
+    return max(left, 0.0)
 
 
 def row_bounds(row: dict, official: float, assumptions: dict) -> tuple[float, float]:
@@ -176,24 +200,137 @@ def violations(raw: dict, levels: dict[str, float], split: dict[tuple[str, int, 
         if info["row"].get("max_places") is not None:
             if levels[iid] * places_of_entry(info["row"]) > info["row"]["max_places"] + 1e-6:
                 bad.append(f"places {iid}: above {info['row']['max_places']}")
+    bad += capacity_violations(raw, d, levels) + stock_violations(raw, d, levels) + policy_violations(raw, d, levels)
     return bad
 
 
-def integrations(raw: dict, rates: dict, levels: dict[str, float], basis: str = "gross") -> float:
-    """Σ rate × weight × entries, from the raw files."""
+def capacity_violations(raw: dict, d: dict, levels: dict[str, float]) -> list[str]:
+    """Places, contracts and posts: the upper limit (× 1 + e or 1 + g) and the contract floor (1 − e)."""
+    rows, bad = d["rows"], []
+    a = raw.get("assumptions", {})
+    e = (a.get("capacity") or {}).get("extension_share", 0.0)
+    g = (a.get("employers") or {}).get("growth_share", 0.0)
+    for iid, info in rows.items():
+        r = info["row"]
+        kind = r.get("capacity")
+        if kind not in ("places", "contract", "posts") or r.get("places_in"):
+            continue
+        members = [iid] + [i for i, o in rows.items() if o["row"].get("places_in") == iid]
+        planned = sum(rows[i]["official"] for i in members)
+        if planned <= 0:
+            continue
+        entries = sum(levels[i] for i in members)
+        if kind == "places":
+            places = r.get("places") or planned
+            used, limit = entries * places / planned, places * (1 + e)
+        elif kind == "contract":
+            used, limit = entries, planned * (1 + e)
+        else:
+            posts = r.get("places") or planned
+            used, limit = entries * posts / planned, posts * (1 + g)
+        if used > limit + 1e-6 * max(1, abs(limit)):
+            bad.append(f"capacity {iid}: {used:.3f} {kind} above {limit:.3f}")
+        if kind in ("places", "contract"):
+            for i in members:
+                floor = (1 - e) * rows[i]["official"]
+                if levels[i] < floor - 1e-6 * max(1, abs(floor)):
+                    bad.append(f"capacity {i}: {levels[i]:.3f} entries below the contract floor {floor:.3f}")
+    return bad
+
+
+def stock_violations(raw: dict, d: dict, levels: dict[str, float]) -> list[str]:
+    """Entries reaching a group (all rows with entries, fixed ones too) within max_share × its stock."""
+    part = (raw.get("assumptions") or {}).get("participation")
+    if not part:
+        return []
+    bad = []
+    for grp in raw.get("groups", []) or []:
+        stock = grp.get("stock")
+        if stock is None and grp.get("customer_share") is not None and raw.get("customers"):
+            stock = grp["customer_share"] * raw["customers"]
+        if stock is None:
+            continue
+        reach = sum(info["row"].get("groups", {}).get(grp["id"], 0) * levels[iid]
+                    for iid, info in d["rows"].items() if info["unit"] == "entries")
+        limit = part["max_share"] * stock
+        if reach > limit + 1e-6 * max(1, limit):
+            bad.append(f"stock {grp['id']}: {reach:.3f} entries above {limit:.3f}")
+    return bad
+
+
+def policy_violations(raw: dict, d: dict, levels: dict[str, float]) -> list[str]:
+    """Stated decisions: Σ entries (or entries × cost per entry) over a rule's rows within min / max."""
+    rows, bad = d["rows"], []
+    for rule in raw.get("policy", []) or []:
+        if rule.get("drop"):
+            continue
+        money = rule.get("measure", "entries") == "money"
+
+        def total(lv: dict[str, float]) -> float:
+            return sum(lv[i] * (sum(per for per, _ in rows[i]["costs"]) if money else 1.0) for i in rule["rows"])
+
+        value = total(levels)
+        official = total({i: rows[i]["official"] for i in rule["rows"]})
+        for side in ("min", "max"):
+            limit = rule.get(side)
+            if limit is None:
+                continue
+            limit = official if limit == "official" else limit
+            tol = 0.01 if money else 1e-6 * max(1, abs(limit))
+            if (value < limit - tol) if side == "min" else (value > limit + tol):
+                bad.append(f"policy {rule['id']}: {value:.3f} {'below' if side == 'min' else 'above'} {limit:.3f}")
+    return bad
+
+
+def integrations(raw: dict, rates: dict, levels: dict[str, float], basis: str = "gross",
+                 response: str | None = None) -> float:
+    """Σ weight × integrations of each row with entries, from the raw files: rate × entries ("linear") or
+    the diminishing-returns curve ("concave"); None takes the model's assumptions.response.shape."""
     d = derive(raw)
     total = 0.0
     prio = raw.get("priorities", {}) or {}
+    resp = (raw.get("assumptions") or {}).get("response") or {}
+    shape = response or resp.get("shape", "linear")
     for iid, info in d["rows"].items():
         if info["unit"] != "entries":
             continue
         r = info["row"]
+        cls = rates["classes"][r["rate_class"]][basis] if r.get("rate_class") else None
         rate = (r.get("rate") or {}).get(basis)
         if rate is None:
-            rate = rates["classes"][r["rate_class"]][basis]["value"]
+            rate = cls["value"]
         weight = 1 + sum(s * prio.get(g, 0) for g, s in r.get("groups", {}).items())
-        total += rate * weight * levels[iid]
+        if shape == "concave" and cls is not None:
+            value, low = cls["value"], cls["low"]
+            spread = (value - low) * abs(rate / value) if value != 0 else value - low
+            segs = response_segments(info["official"], rate, spread, resp.get("low_end_at", 1.2))
+            x = levels[iid]
+            total += weight * sum(m * max(0.0, min(x, end) - start) for start, end, m in segs)
+        else:
+            total += rate * weight * levels[iid]
     return total
+
+
+def response_segments(o: float, r: float, spread: float, low_end_at: float) -> list[tuple[float, float, float]]:
+    """The concave response of a row as (start, end, rate) in entries: m(z) = r + s(1 − 2z) ÷ (2L − 1),
+    z = entries ÷ o, cut at 0, ½, 1, (1 + L) ÷ 2, L, then every ¼ (at most 16) to where m reaches the floor
+    min(r − s, 0); each piece at m of its midpoint (not below the floor), then open at the floor."""
+    if spread <= 0 or o <= 0:
+        return [(0.0, math.inf, r)]
+    s, L = spread, low_end_at
+    if r < 1 and r + s / (2 * L - 1) > 1:
+        L = (1 + s / (1 - r)) / 2  # m(0) = 1
+    floor = min(r - s, 0.0)
+
+    def m(z: float) -> float:
+        return r + s * (1 - 2 * z) / (2 * L - 1)
+
+    z_floor = L if floor == r - s else (1 - (floor - r) * (2 * L - 1) / s) / 2
+    points = {0.0, 0.5, 1.0, (1 + L) / 2, L, z_floor}
+    points |= {L + 0.25 * k for k in range(1, 17) if L + 0.25 * k < z_floor - 1e-9}
+    zs = sorted(z for z in points if z <= z_floor)
+    segs = [(a * o, b * o, max(m((a + b) / 2), floor)) for a, b in zip(zs, zs[1:]) if b > a]
+    return segs + [(z_floor * o, math.inf, floor)]
 
 
 def close(a: float, b: float, rel: float = 1e-6) -> bool:

@@ -26,41 +26,50 @@ def explanation(problem):
     return explain(problem)
 
 
-def with_rate(problem, iid, rate):
+def with_shift(problem, iid, delta):
+    """The problem with the whole response of ``iid`` shifted by ``delta`` (every segment's rate)."""
+    response = problem.response.copy()
+    response.loc[response.instrument == iid, "rate"] += delta
     inst = problem.instruments.copy()
-    inst.at[iid, "rate"] = rate
-    return dataclasses.replace(problem, instruments=inst)
+    inst.at[iid, "rate"] += delta
+    return dataclasses.replace(problem, response=response, instruments=inst)
 
 
 EPS = 2e-3  # beyond the tie-break (1e-4 of the largest rate), small against the ranges
 
 
 def test_rate_range_of_an_instrument_at_its_minimum_agrees_with_re_solving(problem, explanation):
-    fbw = explanation.instruments.loc["fbw"]
-    assert fbw["at"] == "min"
-    lower = problem.instruments.at["fbw", "lower"]
-    assert optimise(with_rate(problem, "fbw", fbw.rate_high - EPS)).plan.levels["fbw"] == pytest.approx(lower)
-    assert optimise(with_rate(problem, "fbw", fbw.rate_high + EPS)).plan.levels["fbw"] > lower + 1
-    assert "would receive more money if its rate rose above" in fbw.meaning
+    """Reha FbW sits at the fallback box's minimum: it gets more money only if its rates rose by more than
+    the range says."""
+    row = explanation.instruments.loc["fbw_reha"]
+    assert row["at"] == "min" and row["set_by"] == "fallback box"
+    lower = problem.instruments.at["fbw_reha", "lower"]
+    below, above = row.rate_high - EPS - row.rate, row.rate_high + EPS - row.rate
+    assert optimise(with_shift(problem, "fbw_reha", below)).plan.levels["fbw_reha"] == pytest.approx(lower)
+    assert optimise(with_shift(problem, "fbw_reha", above)).plan.levels["fbw_reha"] > lower + 1e-3
+    assert "would receive more money if its rate rose above" in row.meaning
+    assert "not a finding" in row.meaning
 
 
 def test_rate_range_of_an_instrument_at_its_maximum_agrees_with_re_solving(problem, explanation):
-    egz = explanation.instruments.loc["egz"]
-    assert egz["at"] == "max"
-    upper = problem.instruments.at["egz", "upper"]
-    assert optimise(with_rate(problem, "egz", egz.rate_low + EPS)).plan.levels["egz"] == pytest.approx(upper)
-    assert optimise(with_rate(problem, "egz", egz.rate_low - EPS)).plan.levels["egz"] < upper - 1
+    """Phönix sits at its contracted places: it keeps them while its rates stay above the range's end."""
+    row = explanation.instruments.loc["phoenix"]
+    assert row["at"] == "max" and row["set_by"] == "places"
+    upper = problem.instruments.at["phoenix", "upper"]
+    assert optimise(with_shift(problem, "phoenix", row.rate_low + EPS - row.rate)).plan.levels["phoenix"] == \
+        pytest.approx(upper)
+    assert optimise(with_shift(problem, "phoenix", row.rate_low - EPS - row.rate)).plan.levels["phoenix"] < upper - 1e-3
 
 
 def test_rate_range_of_the_marginal_instrument_keeps_the_mix(problem, explanation, optimal_plan):
-    agh = explanation.instruments.loc["agh_mae"]
-    assert agh["at"] == "between"
-    inside = optimise(with_rate(problem, "agh_mae", agh.rate_low + EPS)).plan.levels
-    assert (inside - optimal_plan.plan.levels).abs().max() < 1e-6
-    inside = optimise(with_rate(problem, "agh_mae", agh.rate_high - EPS)).plan.levels
-    assert (inside - optimal_plan.plan.levels).abs().max() < 1e-6
-    for outside in (agh.rate_low - EPS, agh.rate_high + EPS):
-        levels = optimise(with_rate(problem, "agh_mae", outside)).plan.levels
+    """AVGS-MAT takes the remaining money: inside its range the plan stays, outside it changes."""
+    row = explanation.instruments.loc["avgs_mat"]
+    assert row["at"] == "between" and row["set_by"] == "budget"
+    for inside in (row.rate_low + EPS / 10, row.rate_high - EPS / 10):
+        levels = optimise(with_shift(problem, "avgs_mat", inside - row.rate)).plan.levels
+        assert (levels - optimal_plan.plan.levels).abs().max() < 1e-6
+    for outside in (row.rate_low - EPS, row.rate_high + EPS):
+        levels = optimise(with_shift(problem, "avgs_mat", outside - row.rate)).plan.levels
         assert (levels - optimal_plan.plan.levels).abs().max() > 1e-3
 
 
@@ -70,7 +79,7 @@ def _sits(problem, levels):
             else "between" for i in inst.index if not inst.at[i, "fixed"]}
 
 
-@pytest.mark.parametrize("iid", ["fbw", "egz"])
+@pytest.mark.parametrize("iid", ["fbw_reha", "phoenix"])
 def test_cost_range_agrees_with_re_solving(problem, explanation, optimal_plan, iid):
     row = explanation.instruments.loc[iid]
     assert row["at"] in ("min", "max") and row.cost_low < row.unit_cost < row.cost_high
@@ -83,18 +92,34 @@ def test_cost_range_agrees_with_re_solving(problem, explanation, optimal_plan, i
         return dataclasses.replace(problem, instruments=inst, costs=costs)
 
     before = _sits(problem, optimal_plan.plan.levels)
-    for inside in (row.cost_low * 1.001, min(row.cost_high, 1e7) * 0.999):
+    for inside in (max(row.cost_low * 1.001, 1.0), min(row.cost_high, 1e7) * 0.999):
         assert _sits(problem, optimise(with_cost(inside)).plan.levels) == before
-    outside = optimise(with_cost(row.cost_low * 0.999)).plan.levels
+    outside = optimise(with_cost(row.cost_high * 1.001)).plan.levels
     assert _sits(problem, outside) != before
 
 
-def test_coverage_share_price_agrees_with_re_solving(spec, explanation, optimal_plan, tmp_path):
-    per_point = explanation.constraints.loc["coverage:u25_share", "value"]
-    path = tmp_path / "u25.yaml"
-    path.write_text("name: u25 19.51\ncoverage:\n  u25_share: {min_share: 0.1951}\n", encoding="utf-8")
+def test_coverage_share_price_agrees_with_re_solving(spec, tmp_path):
+    """A binding share: U25 at 21 % of all entries. Its price per point against re-solving at 21.01 %."""
+    binding = tmp_path / "u25.yaml"
+    binding.write_text("name: u25 21\ncoverage:\n  u25_share: {min_share: 0.21}\n", encoding="utf-8")
+    base = build_problem(apply_scenarios(spec, [binding]))
+    why = explain(base)
+    per_point = why.constraints.loc["coverage:u25_share", "value"]
+    assert per_point > 0
+    path = tmp_path / "u25b.yaml"
+    path.write_text("name: u25 21.01\ncoverage:\n  u25_share: {min_share: 0.2101}\n", encoding="utf-8")
     tighter = optimise(build_problem(apply_scenarios(spec, [path])))
-    assert math.isclose((optimal_plan.integrations - tighter.integrations) * 100, per_point, rel_tol=1e-3)
+    assert math.isclose((why.solution.integrations - tighter.integrations) * 100, per_point, rel_tol=1e-3)
+
+
+def test_new_limits_have_shadow_prices_that_agree_with_re_solving(problem, explanation, optimal_plan):
+    """The stock of market-close customers binds: one customer more who could take part is worth its price."""
+    row = explanation.constraints.loc["stock:market_close"]
+    assert row["unit"] == "per entry" and row["value"] > 0
+    limits = tuple(dataclasses.replace(r, rhs=r.rhs + 1.0) if r.id == "stock:market_close" else r
+                   for r in problem.limits)
+    more = optimise(dataclasses.replace(problem, limits=limits))
+    assert more.integrations - optimal_plan.integrations == pytest.approx(row["value"], rel=1e-4)
 
 
 def test_budget_meaning_names_the_marginal_instruments(explanation):
@@ -122,15 +147,22 @@ def test_minimums_that_cost_more_than_the_budget_name_the_shortfall(spec):
 
 
 def test_missing_tranche_names_the_refugee_shortfall(spec):
-    """Tranche 1 alone cannot buy 349 refugee entries: the minimums (606,375 €) plus 150 more AGH entries
-    at 2,100 € and 24.5 Förderzentrum entries at 3,870 € cost 1,016,190 €, 288,540 € more than 727,650 €."""
+    """Tranche 1 alone (727,650 €) cannot buy the 349 refugee entries the refugees' reach requires. The
+    cheapest way: every refugee row at its floor — the contracts' 80 % for PerF (24 at 7,679 €), PerJuF (32 at
+    3,960 €), the Förderzentrum (51.2 at 3,870 €) and AGH-MAE (120 at 2,100 €), the box's 50 % for FbW
+    (32.5 at 4,020 €) — then AGH-MAE up to its places (180: 60 more), the Förderzentrum up to its places
+    (76.8: 25.6 more), and 3.7 PerJuF entries: 1,131,534 €, 403,884 € more than tranche 1."""
+    floors = 24 * 7679 + 32 * 3960 + 51.2 * 3870 + 120 * 2100 + 32.5 * 4020
+    entries = 24 + 32 + 51.2 + 120 + 32.5
+    rest = 60 * 2100 + 25.6 * 3870 + (349 - entries - 60 - 25.6) * 3960
     problem = build_problem(apply_scenarios(spec, [SC / "tranche2-missing.yaml"]))
     d = diagnose(problem)
     money = d.fixes[d.fixes.family == "money"]
-    assert money.change_value.sum() == pytest.approx(288540.00, abs=0.01)
-    assert {"pool:refugee_t1", "coverage:refugees_reach"} <= set(d.conflict.name)
-    coverage = d.fixes[d.fixes.family == "coverage"]
-    assert "coverage:refugees_reach" in set(coverage.constraint)
+    assert money.change_value.sum() == pytest.approx(floors + rest - 727650.00, abs=0.01)
+    # the contracts' floors of the four procured refugee rows alone (761,160 €) already exceed tranche 1
+    assert 24 * 7679 + 32 * 3960 + 51.2 * 3870 + 120 * 2100 > 727650
+    assert {"pool:refugee_t1", "entries_min:perf", "entries_min:agh_mae_refugees"} <= set(d.conflict.name)
+    assert d.alone["money"] and not d.alone["coverage"]  # the floors alone cost more than tranche 1
 
 
 def test_a_coverage_share_that_cannot_be_reached_is_fixed_in_points(spec, tmp_path):
@@ -166,14 +198,17 @@ def test_explain_command_prints_words():
     assert result.exit_code == 0, result.output
     assert "would receive more money if its rate rose above" in result.output
     assert "per 1,000 €" in result.output
+    assert "levels set by: places" in result.output and "Why each level, in words:" in result.output
+    assert "fbw_reha (11.0 entries) is held by the fallback box" in result.output
 
 
 def test_a_one_sided_shadow_price_is_said_so(problem, explanation, optimal_plan):
-    """The Soziale Teilhabe money binds together with its 90 places: more money buys nothing, less costs."""
+    """The Soziale Teilhabe money binds together with its 90 places, and the grant's places must be used
+    (st_as_granted): more money buys nothing, less money leaves no feasible plan."""
     st = explanation.constraints.loc["pool:soziale_teilhabe"]
     assert st.gain_if_loosened == pytest.approx(0.0, abs=1e-9)
-    assert st.loss_if_tightened > 1e-6
-    assert "another limit binds" in st.meaning
+    assert math.isnan(st.loss_if_tightened)
+    assert "another limit binds" in st.meaning and "a minimum needs all of it" in st.meaning
     pools = problem.pools.copy()
     pools.at["soziale_teilhabe", "available"] += 100_000
     richer = optimise(dataclasses.replace(problem, pools=pools))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cli import main
 from optalloc.budget import derive_budget
-from optalloc.errors import InputFileError
+from optalloc.errors import InfeasibleError, InputFileError
 from optalloc.problem import build_problem
 from optalloc.scenarios import apply_scenarios
 from optalloc.solve import optimise
@@ -19,8 +19,10 @@ from optalloc.solve import optimise
 from .conftest import MODEL, ROOT
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
-# shipped scenarios that are infeasible on purpose: the run ends in a diagnosis (exit 3)
-INFEASIBLE = {"tranche2-missing.yaml"}
+# shipped scenarios that are infeasible on purpose: the run ends in a diagnosis (exit 3). Tranche 1 alone
+# cannot pay the refugee contracts; a 20 % cut cannot be absorbed while FbW keeps its investment, the
+# contracts their floors and the long-term recipients their reach (the diagnosis says by how much).
+INFEASIBLE = {"tranche2-missing.yaml", "cut-20.yaml"}
 
 
 def test_at_least_six_scenarios_are_shipped():
@@ -38,11 +40,17 @@ def test_every_shipped_scenario_runs(path):
         assert "Independent check: all" in result.output.splitlines()[-2]
 
 
-def test_cut_share_is_booked_to_the_cent(spec):
+def test_cut_share_is_booked_to_the_cent_and_takes_the_reserve_first(spec):
     cut = apply_scenarios(spec, [ROOT / "scenarios" / "cut-10.yaml"])
-    before = derive_budget(spec.model).pools["egt"].available
-    after = derive_budget(cut.model).pools["egt"].available
-    assert before - after == Decimal("2387849.52")  # 10 % of 23,878,495.16, rounded half-up
+    before, after = derive_budget(spec.model), derive_budget(cut.model)
+    assert after.pools["egt"].reserved == Decimal("2387849.52")  # 10 % of 23,878,495.16, rounded half-up
+    # the reserve (931,377.64 €) is what the official plan leaves; a cut larger than it leaves none
+    assert before.reserve == Decimal("931377.64") and after.reserve == Decimal("0.00")
+    assert after.pools["egt"].available == Decimal("23878495.16") - Decimal("2387849.52")
+    small = apply_scenarios(spec, [{"name": "cut 100k", "budget": {"cut_amount": 100000}}])
+    # a cut smaller than the reserve comes out of the reserve: the money for instruments stays
+    assert derive_budget(small.model).reserve == Decimal("831377.64")
+    assert derive_budget(small.model).pools["egt"].available == before.pools["egt"].available
 
 
 def test_scenarios_compose_in_order(spec):
@@ -54,10 +62,14 @@ def test_scenarios_compose_in_order(spec):
 
 def test_deeper_cuts_never_raise_the_optimum(spec):
     values = [optimise(build_problem(spec)).integrations]
-    for name in ("cut-5", "cut-10", "cut-20"):
+    for name in ("cut-5", "cut-10"):
         s = apply_scenarios(spec, [ROOT / "scenarios" / f"{name}.yaml"])
         values.append(optimise(build_problem(s)).integrations)
     assert all(b <= a + 1e-9 for a, b in zip(values, values[1:]))
+    deep = build_problem(apply_scenarios(spec, [ROOT / "scenarios" / "cut-20.yaml"]))
+    with pytest.raises(InfeasibleError) as err:
+        optimise(deep)
+    assert "budget:new_business" in set(err.value.diagnosis.conflict.name)
 
 
 def _scenario(tmp_path: Path, text: str) -> Path:
@@ -81,6 +93,17 @@ def test_a_scenario_that_breaks_the_model_names_the_scenario(spec, tmp_path):
     assert str(path) in str(err.value) and "max_share" in str(err.value)
 
 
+def test_a_stated_decision_holds_until_a_scenario_drops_it(spec, tmp_path):
+    """FbW is not cut below the document's stated investment: fixing it lower is infeasible, and the
+    diagnosis names the rule; dropping the rule in the scenario lets the cut through."""
+    cut = _scenario(tmp_path, "name: fewer fbw\ninstruments:\n  fbw: {fix: 1000}\n")
+    with pytest.raises(InfeasibleError) as err:
+        optimise(build_problem(apply_scenarios(spec, [cut])))
+    assert "policy:fbw_no_cut" in set(err.value.diagnosis.conflict.name)
+    drop = _scenario(tmp_path, "name: fewer fbw\ninstruments:\n  fbw: {fix: 1000}\npolicy:\n  fbw_no_cut: {drop: true}\n")
+    assert optimise(build_problem(apply_scenarios(spec, [drop]))).plan.levels["fbw"] == 1000
+
+
 def test_instrument_changes(spec, tmp_path):
     path = _scenario(tmp_path, """
 name: changes
@@ -89,6 +112,9 @@ instruments:
   fav: {drop: true}
   egz: {rate_factor: 0.5, cost_factor: 1.1}
   agh_mae: {rate: {gross: 0.2}}
+policy:
+  fbw_no_cut: {drop: true}
+  fav_by_need: {drop: true}
 """)
     problem = build_problem(apply_scenarios(spec, [path]))
     inst = problem.instruments

@@ -10,14 +10,24 @@ from click.testing import CliRunner
 
 from cli import main
 from optalloc.solve import optimise
-from optalloc.sweeps import budget_levels, cut_order, sweep_budget, with_budget
+from optalloc.errors import InfeasibleError
+from optalloc.sweeps import budget_levels, cut_order, least_budget, sweep_budget, with_budget
 
 from .conftest import MODEL, ROOT
 
 
 @pytest.fixture(scope="module")
 def levels(problem):
-    return budget_levels("70%:110%", 25, problem.pools.at["egt", "available"])
+    return budget_levels("min:110%", 25, problem.pools.at["egt", "available"], least_budget(problem))
+
+
+def test_the_least_budget_is_the_edge_of_feasibility(problem):
+    """Below the least money a plan needs (the floors of contracts, stated decisions and coverage) no plan
+    exists; a euro above it, one does."""
+    least = least_budget(problem)
+    assert optimise(with_budget(problem, least)).feasible
+    with pytest.raises(InfeasibleError):
+        optimise(with_budget(problem, least - 100.0))
 
 
 def test_fast_path_equals_full_solves_point_by_point(problem, levels):
@@ -49,7 +59,18 @@ def test_cut_order_ranks_first_cut_first(problem, levels):
     cut = order[order["moves"] == "cut"]
     assert list(cut["rank"]) == sorted(cut["rank"])
     assert (np.diff(cut["shrinks_below"]) <= 0).all()
-    assert order.index[0] == "fbw"  # under gross rates FbW is the first to lose money
+    assert order.at["fbw", "rank"] <= 2  # under gross rates FbW is among the first to lose money ...
+
+
+def test_fbw_keeps_its_investment_at_every_budget(problem, levels):
+    """... but never below the document's stated investment (fbw_no_cut: FbW and FbW-U25 together)."""
+    entries = sweep_budget(problem, levels).entries
+    cost = problem.instruments.at["fbw", "unit_cost"]
+    assert problem.instruments.at["fbw_u25", "unit_cost"] == cost  # FbW-U25 is paid from FbW's budget
+    money = (entries["fbw"] + entries["fbw_u25"]) * cost
+    assert (money >= (8125385.13 + 1606751.45) - 0.01).all()  # 5.5.2: new funds + VBL part of FbW
+    agh = entries["agh_mae"] + entries["agh_mae_u25"]
+    assert (agh <= 2724 + 200 + 1e-6).all()  # AGH-MAE within its places: 1,291 places carry 2,924 entries
 
 
 def test_budget_range_parsing(problem):
@@ -58,7 +79,8 @@ def test_budget_range_parsing(problem):
     assert np.allclose(budget_levels("1e6:3e6", 3, base), [1e6, 2e6, 3e6])
     from optalloc.errors import UsageError
 
-    for bad in ("110%:70%", ".:5", "e:5", "70%", "a:b"):
+    assert np.allclose(budget_levels("min:100%", 3, base, least=base / 2), [base / 2, base * 0.75, base])
+    for bad in ("110%:70%", ".:5", "e:5", "70%", "a:b", "min:100%", "100%:min", "min%:100%"):
         with pytest.raises(UsageError):
             budget_levels(bad, 3, base)
 
