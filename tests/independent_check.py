@@ -1,8 +1,9 @@
 """A second, independent checker for the tests: reads the model file as plain YAML and verifies a plan.
 
-It shares no code with optalloc's problem builder or checker: unit costs, bounds, pools, caps, coverage
-and places are recomputed here from the raw file with plain arithmetic, so a bug in optalloc's
-derivation shows up as a disagreement between the two.
+It shares no code with optalloc's problem builder or checker: unit costs, bounds, pools, the reserve, caps,
+coverage, places, capacities, customer stocks, policy rules and the diminishing returns are recomputed here
+from the raw file with plain arithmetic (docs/data-notes.md), so a bug in optalloc's derivation shows up as
+a disagreement between the two.
 """
 
 from __future__ import annotations
@@ -92,25 +93,30 @@ def derive(raw: dict) -> dict:
 
 
 def reserve_amount(raw: dict, new_business: float) -> float:
-    """Euros kept back from the new-business pool: `reserve_amount` as a number, or 'official' = the pool's
-    amount (× planning share, less reserved parts) less the printed money of the rows it pays and the
-    programme pools' EGT co-funding for the programme rows' places; never below 0."""
+    """Euros kept back from the new-business pool: `reserve_amount` as a number, or 'official' = what the
+    official plan leaves of the printed new-business budget (the derived one where none is printed), but
+    no more than it leaves of the pool as it stands (× planning share, less reserved parts: a cut takes the
+    reserve first); never below 0."""
     amount = raw["budget"].get("reserve_amount")
     if amount is None:
         return 0.0
     if amount != "official":
         return float(amount)
     pool = next(p for p in raw["pools"] if p.get("derived"))
-    left = new_business * pool.get("planning_share", 1.0) - sum(pool.get("reserved", {}).values())
+    spent = 0.0
     for r in raw["instruments"]:
         if r["financing"] in ("new", "partly_prepaid", "money_only") and pool["id"] in (r.get("pools") or [pool["id"]]):
-            left -= (r.get("new_funds") or 0) + (r.get("vbl") or 0)
+            spent += (r.get("new_funds") or 0) + (r.get("vbl") or 0)
     for p in raw["pools"]:
         if p.get("egt_cofunding"):
             places = sum(r.get("places") or r.get("entries") or 0 for r in raw["instruments"]
                          if r["financing"] == "programme" and p["id"] in (r.get("pools") or []))
-            left -= min(p["egt_cofunding"], p["egt_cofunding"] * places / p["max_places"])
-    return max(left, 0.0)
+            spent += min(p["egt_cofunding"], p["egt_cofunding"] * places / p["max_places"])
+    share = pool.get("planning_share", 1.0)
+    now = new_business * share - sum(pool.get("reserved", {}).values()) - spent
+    printed = (raw["budget"].get("printed") or {}).get("new_business")
+    document = (printed if printed is not None else new_business) * share - spent
+    return max(min(now, document), 0.0)
 
 
 def row_bounds(row: dict, official: float, assumptions: dict) -> tuple[float, float]:

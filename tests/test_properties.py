@@ -242,7 +242,7 @@ def exchanges(problem, optimum: pd.Series, most: int = 6) -> list[pd.Series]:
     more integrations per euro — all the room there is, and a hundredth of it (budget-neutral). At an
     optimum some other rule must forbid each such move. The ``most`` largest gains, two plans each."""
     inst = problem.instruments
-    coef = problem.objective_coefficients()
+    coef = problem.marginal_rates(optimum)  # the rate of each row's last entries: where an exchange pays
     pools = {i: tuple(sorted(p for ps in g["pools"] for p in ps)) for i, g in problem.costs.groupby("instrument")}
     cost = inst["unit_cost"]
     movable = [i for i in inst.index if not inst.at[i, "fixed"] and cost[i] > 0 and i in pools]
