@@ -359,13 +359,12 @@ def response_curve(official: float, rate: float, rate_low: float, low_end_at: fl
     reach a rate above 1, the fall is made flatter so that m(0) = 1. Each segment's rate is m at its
     midpoint — exact for a linear m — with breakpoints at 0, ½ and 1 × the plan, two steps up to
     ``low_end_at``, steps of a quarter of the plan beyond, and the point where m reaches the floor.
-    A row with no spread, or no planned entries, has one segment at ``rate``."""
+    A row with no spread, no planned entries or a rate of 1 has one segment at ``rate``."""
     spread = rate - rate_low
-    if official <= 0 or spread <= 0:
+    if official <= 0 or spread <= 0 or rate >= 1.0:  # a rate of 1 cannot average 1 and fall
         return [(0.0, math.inf, rate)]
-    top = max(rate, 1.0)
-    if rate + spread / (2 * low_end_at - 1) > top:  # keep the first entries' rate a share
-        low_end_at = (spread / (top - rate) + 1) / 2
+    if rate + spread / (2 * low_end_at - 1) > 1.0:  # keep the first entries' rate a share
+        low_end_at = (spread / (1.0 - rate) + 1) / 2
     slope = 2 * spread / (2 * low_end_at - 1)  # per unit of z
 
     def marginal(z: float) -> float:

@@ -321,7 +321,7 @@ def response_segments(o: float, r: float, spread: float, low_end_at: float) -> l
     """The concave response of a row as (start, end, rate) in entries: m(z) = r + s(1 − 2z) ÷ (2L − 1),
     z = entries ÷ o, cut at 0, ½, 1, (1 + L) ÷ 2, L, then every ¼ (at most 16) to where m reaches the floor
     min(r − s, 0); each piece at m of its midpoint (not below the floor), then open at the floor."""
-    if spread <= 0 or o <= 0:
+    if spread <= 0 or o <= 0 or r >= 1:
         return [(0.0, math.inf, r)]
     s, L = spread, low_end_at
     if r < 1 and r + s / (2 * L - 1) > 1:

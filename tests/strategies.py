@@ -15,6 +15,11 @@
   VBL pool and a reserve share;
 - 0–1 legal cap, 0–3 groups with 0–3 coverage requirements (``min_share`` or ``min_count``, numbers or
   ``official``, on entries or money), sometimes group priorities;
+- the second form's parts: mostly a concave response (``low_end_at`` 1.1–1.5), some rows with a capacity
+  (places, contract or posts, with extension and growth shares of 0–50 %) where their bounds leave room for
+  the contract's span, sometimes a customer stock per group (a participation share that leaves room for the
+  official reach, or not quite), 0–2 stated decisions (policy rules on entries or money, ``official`` or a
+  number, at least and/or at most), and a reserve (``official`` or euros);
 - money: each pool (and the cap) gets an amount between what its rows cost at their minimums and at their
   maxima, so that money binds in some models and not in others; about one amount in twelve is exactly
   the minimums or short of them, so some models are infeasible on purpose (a continuous solve finds no
@@ -285,6 +290,30 @@ def models(draw: st.DrawFn, tiny_rates: bool = False, cap: bool | None = None,
         payer = r["money_in"] if r["financing"] == "shared" else r["id"]
         entries_paid[payer] = entries_paid.get(payer, 0.0) + own_level(r)
     spans = {r["id"]: _default_bounds(r, own_level(r), a) for r in decision}
+    # ----- the second form: a response, and capacity (which narrows the span the money is drawn for) -----
+    assumptions: dict[str, Any] = {"bounds": a}
+    if draw(st.integers(0, 3)) > 0:
+        assumptions["response"] = {"low_end_at": draw(st.sampled_from([1.2, 1.1, 1.5]) | st.floats(1.05, 2.0).map(_round3))}
+    e = draw(st.sampled_from([0.2, 0.1, 0.5]) | st.floats(0, 0.5).map(_round3))
+    g = draw(st.sampled_from([0.2, 0.0, 0.5]) | st.floats(0, 0.5).map(_round3))
+    for r in decision:
+        if r["financing"] not in ("new", "shared") or draw(st.integers(0, 2)) == 0:
+            continue
+        off = own_level(r)
+        lower, upper = spans[r["id"]]
+        kind = draw(st.sampled_from(["places", "contract", "posts", "demand"]))
+        if kind in ("places", "posts") and not r.get("places"):
+            kind = "contract"
+        share = g if kind == "posts" else e
+        floor = 0.0 if kind == "posts" else (1 - share) * off
+        if off <= 0 or lower > (1 + share) * off or upper < floor or r.get("lot_size"):
+            continue  # the contract's span must meet the row's own bounds (and whole lots)
+        r["capacity"] = kind
+        # the money below is drawn for the span the capacity leaves
+        spans[r["id"]] = (max(lower, floor), min(upper, (1 + share) * off))
+        assumptions["capacity"] = {"extension_share": e}
+        if kind == "posts":
+            assumptions["employers"] = {"growth_share": g}
     per_unit: dict[str, float] = {}  # per level, all components
     use_lo: dict[str, float] = {"egt": 0.0, **{p: 0.0 for p in earmarked}}
     use_hi = dict(use_lo)
@@ -376,6 +405,38 @@ def models(draw: st.DrawFn, tiny_rates: bool = False, cap: bool | None = None,
         caps.append({"id": "cap0", "name": "FAV und Freie Förderung (generated)", "categories": cap_categories,
                      "max_share": max_share, "base": base_kind, "committed": committed})
 
+    # ----- the second form: customer stock, stated decisions, reserve -----
+    customers = None
+    if group_ids and draw(st.integers(0, 2)) == 0:
+        customers = draw(st.integers(1_000, 100_000))
+        # the reach of the official plan, or of the rows' minimums where those are higher
+        reach = max(sum(r.get("groups", {}).get(gid["id"], 0) * max(own_level(r), spans[r["id"]][0]) for r in decision
+                        if r["financing"] != "money_only") / max(gid["customer_share"] * customers, 1e-9)
+                    for gid in groups)
+        share = min(1.0, math.ceil(reach * draw(st.sampled_from([1.0, 1.2, 2.0]) | st.floats(1.0, 3)) * 1e4) / 1e4)
+        if share > 0:
+            assumptions["participation"] = {"max_share": share}
+    policy = []
+    for k in range(draw(st.integers(0, 2))):
+        candidates = [r for r in decision if r["financing"] not in ("money_only",)]
+        if not candidates:
+            break
+        chosen = draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique_by=lambda r: r["id"]))
+        rule: dict[str, Any] = {"id": f"rule{k}", "name": f"stated decision {k}", "rows": [r["id"] for r in chosen],
+                                "measure": draw(st.sampled_from(["entries", "money"])),
+                                "source": "generated for a test"}
+        side = draw(st.sampled_from(["min", "max", "both"]))
+        factor = draw(st.sampled_from([1.0, 0.5, 0.8]))  # the plan's own figure, or a floor below it
+        if side in ("min", "both"):
+            rule["min"] = "official" if factor == 1.0 else cents(factor * sum(
+                own_level(r) * (per_unit.get(r["id"], 0.0) if rule["measure"] == "money" else 1.0) for r in chosen))
+        if side in ("max", "both"):
+            rule["max"] = "official"
+        policy.append(rule)
+    if draw(st.integers(0, 3)) == 0:
+        budget["reserve_amount"] = draw(st.sampled_from(["official", 0.0, 1000.0]))
+        budget.pop("reserve_share", None)
+
     entry_rows = [r for r in decision if r["financing"] != "money_only"]
     coverage = []
     for g in draw(st.lists(st.sampled_from(group_ids), max_size=3, unique=True)) if group_ids else []:
@@ -401,13 +462,16 @@ def models(draw: st.DrawFn, tiny_rates: bool = False, cap: bool | None = None,
         "pools": pools,
         "caps": caps,
         "groups": groups,
-        "assumptions": {"bounds": a},
+        "assumptions": assumptions,
         "coverage": coverage,
+        "policy": policy,
         "areas": [{"id": f"a{k}", "chapter": f"5.{k}", "name": f"area {k}"} for k in range(n_areas)],
         "instruments": rows,
     }
     if group_ids and draw(st.integers(0, 3)) == 0:
         model["priorities"] = {g: draw(st.sampled_from([0.0, 0.5, 2.0])) for g in group_ids}
+    if customers is not None:
+        model["customers"] = customers
     return model, rates
 
 
