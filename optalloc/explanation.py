@@ -276,6 +276,9 @@ def _shift_ranges(problem: Problem, lp: LinearProgram, solution: Solution) -> di
     by_row: dict[str, list[int]] = {}
     for (iid, _), v in lp.segments.items():
         by_row.setdefault(iid, []).append(v.index)
+    for iid in problem.response["instrument"].unique():
+        if iid not in by_row and cost[lp.level[iid].index] != 0.0:  # a constant rate sits on the level itself
+            by_row[iid] = [lp.level[iid].index]
     dual = highspy.Highs()
     dual.setOptionValue("output_flag", False)
     out = {}

@@ -248,6 +248,12 @@ def _response(problem: Problem, level: dict[str, pulp.LpVariable], segments: dic
             base = float(max((s for s in starts if s < lower - 1e-9 * max(1.0, lower)), default=0.0))
             top = float(min((e for e in ends if e > upper + 1e-9 * max(1.0, upper)), default=math.inf))
         parts = []
+        if len(seg) == 1 and starts[0] == 0.0:  # constant rate: the level itself carries it (the first form)
+            if upper - lower > 1e-12:
+                terms.append((x, w * float(seg["rate"].iloc[0])))
+            else:
+                constant += w * float(seg["rate"].iloc[0]) * lower
+            continue
         for k, start, end, rate in zip(seg["segment"], starts, ends, seg["rate"]):
             constant += w * float(rate) * max(0.0, min(end, base) - start)
             width = min(end, top) - max(start, base)
