@@ -46,7 +46,7 @@ def check_plan(problem: Problem, plan: Plan, integer: bool = False) -> pd.DataFr
         missing = ", ".join(levels.index[levels.isna()])
         raise ValueError(f"the plan has no level for: {missing}")
 
-    for iid, r in inst.iterrows():
+    for iid, r in inst[["lower", "upper", "unit", "lot", "financing"]].to_dict("index").items():
         x = float(levels[iid])
         unit = "€" if r["unit"] == "euros" else "entries"
         row(f"entries_min:{iid}", "bound", iid, unit, x, ">=", float(r["lower"]))

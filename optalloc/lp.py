@@ -127,7 +127,7 @@ def build_lp(
         rows[name] = info
         constraint[name] = prob.get_constraint_by_name(name)
 
-    for iid, r in inst.iterrows():
+    for iid, r in inst[["lower", "upper", "unit", "lot", "financing"]].to_dict("index").items():
         lo, hi = float(r["lower"]), float(r["upper"])
         if fixed_levels is not None and iid in fixed_levels:
             lo = hi = float(fixed_levels[iid])
@@ -233,28 +233,27 @@ def _response(problem: Problem, level: dict[str, pulp.LpVariable], segments: dic
     constant. The segments reach from the breakpoint below the lower bound to the breakpoint above the
     upper bound, so that the level's own bounds, not a segment's, hold it there: the level's reduced cost
     is then what a bound is worth."""
-    weight = problem.instruments["weight"]
+    weight = problem.instruments["weight"].to_dict()
     terms: list[tuple[pulp.LpVariable, float]] = []
     constant = 0.0
-    for iid, seg in problem.response.groupby("instrument", sort=False):
+    for iid, (numbers, starts, ends, rates) in problem.curves.items():
         x = level[iid]
         lower = float(x.lowBound or 0.0)
         upper = math.inf if x.upBound is None else float(x.upBound)
         w = float(weight[iid])
-        starts, ends = seg["start"].to_numpy(), seg["end"].to_numpy()
         if upper - lower <= 1e-12:  # a fixed level: its integrations are a constant
             base = top = lower
         else:
             base = float(max((s for s in starts if s < lower - 1e-9 * max(1.0, lower)), default=0.0))
             top = float(min((e for e in ends if e > upper + 1e-9 * max(1.0, upper)), default=math.inf))
         parts = []
-        if len(seg) == 1 and starts[0] == 0.0:  # constant rate: the level itself carries it (the first form)
+        if len(rates) == 1 and starts[0] == 0.0:  # constant rate: the level itself carries it (the first form)
             if upper - lower > 1e-12:
-                terms.append((x, w * float(seg["rate"].iloc[0])))
+                terms.append((x, w * float(rates[0])))
             else:
-                constant += w * float(seg["rate"].iloc[0]) * lower
+                constant += w * float(rates[0]) * lower
             continue
-        for k, start, end, rate in zip(seg["segment"], starts, ends, seg["rate"]):
+        for k, start, end, rate in zip(numbers, starts, ends, rates):
             constant += w * float(rate) * max(0.0, min(end, base) - start)
             width = min(end, top) - max(start, base)
             if width <= 1e-12:
@@ -275,8 +274,8 @@ def preference_weights(problem: Problem) -> dict[str, float]:
     range; distinct weights make the tie-break's optimum unique."""
     inst = problem.instruments
     n = float(len(inst))
-    return {i: (n - float(inst.at[i, "order"])) / n / max(1.0, float(inst.at[i, "upper"] - inst.at[i, "lower"]))
-            for i in inst.index}
+    weights = (n - inst["order"].astype(float)) / n / (inst["upper"] - inst["lower"]).clip(lower=1.0)
+    return {str(i): float(w) for i, w in weights.items()}
 
 
 def preference(lp: LinearProgram) -> pulp.LpAffineExpression:

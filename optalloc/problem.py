@@ -23,6 +23,7 @@ and the reports share:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
@@ -129,6 +130,15 @@ class Problem:
     def pool_row(self, pool: str) -> str:
         """The name of a pool's money row in the LP and the checks."""
         return "budget:new_business" if pool == self.new_business_pool else f"pool:{pool}"
+
+    @functools.cached_property
+    def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per instrument with a response: its segments' numbers, starts, ends and rates (numpy arrays)."""
+        out = {}
+        for iid, seg in self.response.groupby("instrument", sort=False):
+            out[str(iid)] = (seg["segment"].to_numpy(), seg["start"].to_numpy(dtype=float),
+                             seg["end"].to_numpy(dtype=float), seg["rate"].to_numpy(dtype=float))
+        return out
 
     def integrations(self, levels: pd.Series) -> pd.Series:
         """Expected (weighted) integrations of each instrument at the given levels, from its response curve."""
