@@ -275,6 +275,8 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
     rest = solver
     if solver == "cbc":
         lp, rest = _cross_check_on_highs(problem, lp), "highs"
+        if not integer:  # the plan is taken on HiGHS's face: read its duals too, so reports agree across solvers
+            duals, reduced = _read_duals(lp, "highs")
     if least_money or integer:
         # keep the optimum (and the least money) as rows, then prefer earlier rows within them; a MIP's
         # optimum is taken at its whole entries, within the MIP's integrality tolerance
