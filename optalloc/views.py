@@ -440,7 +440,7 @@ def diagnosis_view(d) -> str:
         for r in rows.itertuples():
             value = money(r.value) + " €" if r.kind in ("budget", "pool", "cap") else count(r.value, 1)
             sense = "at most" if r.bound == "upper" else "at least"
-            limit = "" if r.kind == "coverage" else f" ({sense} {value})"
+            limit = "" if r.kind in ("coverage", "policy", "capacity", "stock") else f" ({sense} {value})"
             out.append(f"  - {r.name}: {r.label}{limit}")
         for kind, what in (("entries_min", "the minimum entries of"), ("entries_max", "the maximum entries of"),
                            ("fixed", "the fixed levels of")):
