@@ -177,52 +177,55 @@ class Group(Strict):
     note: str = ""
 
 
-class BoundsAssumption(Strict):
-    min_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
-    max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)]
-    status: Literal["sourced", "assumption", "scenario"] = "assumption"
+class Documented(Strict):
+    """A planning figure that is not in the document: whether it is sourced (then ``source`` says where
+    from) or an assumption, the ``range`` of its plausible values, and a note on how it is used."""
+
+    status: Literal["sourced", "assumption"] = "assumption"
     range: dict[str, tuple[float, float]] = {}
+    source: str = ""
     note: str = ""
 
+    @model_validator(mode="after")
+    def _sourced_has_source(self) -> Documented:
+        if self.status == "sourced" and not self.source:
+            raise ValueError("a 'sourced' figure needs 'source'")
+        return self
 
-class ResponseAssumption(Strict):
+
+class BoundsAssumption(Documented):
+    """The fallback box: a row stays between these shares of its planned entries where nothing else
+    limits it first (a scenario's box has ``status: scenario``)."""
+
+    min_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
+    max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)]
+    status: Literal["sourced", "assumption", "scenario"] = "assumption"  # type: ignore[assignment]
+
+
+class ResponseAssumption(Documented):
     """Diminishing returns: the marginal rate falls linearly with the level and reaches the low end of the
     rate's range at ``low_end_at`` × the planned entries (``shape: linear`` keeps constant rates)."""
 
     shape: Literal["concave", "linear"] = "concave"
     low_end_at: Annotated[float, BeforeValidator(_number), Field(gt=1, le=10)] = 1.2
-    status: Literal["sourced", "assumption"] = "assumption"
-    range: dict[str, tuple[float, float]] = {}
-    note: str = ""
 
 
-class CapacityAssumption(Strict):
+class CapacityAssumption(Documented):
     """Contracted capacity: places × turnover × (1 + ``extension_share``)."""
 
     extension_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)]
-    status: Literal["sourced", "assumption"] = "assumption"
-    range: dict[str, tuple[float, float]] = {}
-    source: str = ""
-    note: str = ""
 
 
-class EmployersAssumption(Strict):
+class EmployersAssumption(Documented):
     """Employers' demand: a row's printed posts (Stellen) × (1 + ``growth_share``)."""
 
     growth_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)]
-    status: Literal["sourced", "assumption"] = "assumption"
-    range: dict[str, tuple[float, float]] = {}
-    source: str = ""
-    note: str = ""
 
 
-class ParticipationAssumption(Strict):
+class ParticipationAssumption(Documented):
     """Customer stock: entries reaching a group within ``max_share`` of its average stock."""
 
     max_share: Share
-    status: Literal["sourced", "assumption"] = "assumption"
-    range: dict[str, tuple[float, float]] = {}
-    note: str = ""
 
 
 class Assumptions(Strict):

@@ -42,6 +42,10 @@ def validation_report(spec: Spec, rec: Reconciliation) -> str:
                               Col("printed", "printed €", money), Col("status", "", align="<")]))
     if b.vbl_credit:
         out.append(f"(the shift to administration is already reduced by the VBL credit of {money(float(b.vbl_credit))} €)")
+    if b.reserve:
+        how = ("what the official plan leaves unplanned" if m.budget.reserve_amount == "official"
+               else "the model's reserve")
+        out.append(f"reserve for the year, kept back from the new-business budget: {money(float(b.reserve))} € ({how})")
     out.append("")
     pools = pd.DataFrame([
         (p.id, p.name, float(p.amount), float(p.planning_share), float(p.reserved), float(p.available))
