@@ -54,17 +54,16 @@ def first_form(model: Path) -> dict:
             "policy": {r["id"]: {"drop": True} for r in policy}}
 
 
-def best(seconds: list[float]) -> float:
-    return min(seconds)
-
-
-def timed(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return min(out)
+def paired(first, second, rounds: int) -> tuple[float, float]:
+    """The best time of each of two callables, measured alternately (first, second, first, ...) so that a
+    busy spell of the machine falls on both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for fn, out in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return min(times[0]), min(times[1])
 
 
 def main() -> None:
@@ -120,9 +119,9 @@ def main() -> None:
     first_levels = budget_levels(RANGE, args.points, float(first.pools.at["egt", "available"]))
     sweep_budget(first, first_levels[:5])
     rows = [("one full solve (optimise: passes, tie-break, pay, check)",
-             timed(lambda: optimise(first), args.repeat * 3), timed(lambda: optimise(problem), args.repeat * 3)),
+             *paired(lambda: optimise(first), lambda: optimise(problem), args.repeat * 7)),
             (f"fast sweep, {args.points} levels",
-             timed(lambda: sweep_budget(first, first_levels), args.repeat), fast_time)]
+             *paired(lambda: sweep_budget(first, first_levels), lambda: sweep_budget(problem, levels), args.repeat * 2))]
     print()
     print(f"{'second form against first form (same run)':<58} {'first s':>9} {'second s':>9} {'ratio':>7}")
     for name, a, b in rows:
