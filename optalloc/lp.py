@@ -95,6 +95,7 @@ def build_lp(
     fixed_levels: dict[str, float] | None = None,
     elastic: Collection[str] = (),
     money_rows_only: bool = False,
+    lean: bool = False,
 ) -> LinearProgram:
     """Build the LP of a problem.
 
@@ -104,6 +105,8 @@ def build_lp(
     ``entries_max`` turn the bounds of the instruments the optimiser may change into such rows
     (``entries_min:<id>``, ``entries_max:<id>``). ``money_rows_only`` leaves out caps, coverage and
     places: to find how pools pay for a fixed plan.
+     ``lean`` builds the response only between the levels' bounds (the same optimum,
+    fewer columns; bounds' reduced costs may then sit on a segment instead).
     """
     inst = problem.instruments
     prob = pulp.LpProblem("optalloc", pulp.LpMaximize)
@@ -186,7 +189,7 @@ def build_lp(
         integrations = pulp.LpAffineExpression()
         return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack,
                              1.0, segments)
-    terms, constant = _response(problem, level, segments, add, prob)
+    terms, constant = _response(problem, level, segments, add, prob, beyond_bounds=not lean)
     integrations = pulp.LpAffineExpression(terms, constant=constant)
     scale = max((abs(c) for _, c in terms), default=0.0) or 1.0
     prob.setObjective(integrations * (1.0 / scale))
@@ -227,12 +230,13 @@ def build_lp(
 
 
 def _response(problem: Problem, level: dict[str, pulp.LpVariable], segments: dict[tuple[str, int], pulp.LpVariable],
-              add, prob: pulp.LpProblem) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+              add, prob: pulp.LpProblem, beyond_bounds: bool = True) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
     """The objective's terms: one variable per response segment around each level's bounds, tied to the
     level by ``response:<id>``; the integrations below the first of them (or of a fixed level) are a
     constant. The segments reach from the breakpoint below the lower bound to the breakpoint above the
     upper bound, so that the level's own bounds, not a segment's, hold it there: the level's reduced cost
-    is then what a bound is worth."""
+    is then what a bound is worth. Without ``beyond_bounds`` (sweeps, which read no bound's worth) the
+    segments stop at the bounds: fewer columns, the same optimum."""
     weight = problem.instruments["weight"].to_dict()
     terms: list[tuple[pulp.LpVariable, float]] = []
     constant = 0.0
@@ -243,6 +247,8 @@ def _response(problem: Problem, level: dict[str, pulp.LpVariable], segments: dic
         w = float(weight[iid])
         if upper - lower <= 1e-12:  # a fixed level: its integrations are a constant
             base = top = lower
+        elif not beyond_bounds:
+            base, top = lower, upper
         else:
             base = float(max((s for s in starts if s < lower - 1e-9 * max(1.0, lower)), default=0.0))
             top = float(min((e for e in ends if e > upper + 1e-9 * max(1.0, upper)), default=math.inf))

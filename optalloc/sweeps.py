@@ -133,7 +133,7 @@ def parametric(problem: Problem, row_name: str, side: str, values: Sequence[floa
     starts from its basis, so it usually is. Returns the instruments' levels per value,
     the shadow price (d integrations / d bound) and the status per value. ``solver_seconds``, if given,
     receives the time spent inside HiGHS (the solver's floor for these very solves)."""
-    lp = build_lp(problem)
+    lp = build_lp(problem, lean=True)
     if row_name not in lp.constraint:
         raise UsageError("row", row_name, "a row of the model: nothing in it draws on that row, so nothing to vary")
     _run(lp, "highs")  # builds PuLP's highspy object, lp.prob.solverModel
@@ -233,7 +233,7 @@ def _preferred_on_face(h, matrix: np.ndarray, tie_costs: np.ndarray, col_dual: n
     at a lower bound d' ≥ 0, at an upper bound d' ≤ 0; a row's dual plays its slack's part)."""
     basic = np.asarray(h.getBasicVariables()[1])
     tie_y = np.asarray(h.getBasisTransposeSolve(np.where(basic >= 0, tie_costs[np.maximum(basic, 0)], 0.0))[1])
-    tie_d = tie_costs - matrix.T @ tie_y
+    tie_d = tie_costs - tie_y @ matrix
     tol = 1e-12
     free = (col_hi - col_lo > 1e-12) & (np.abs(col_dual) <= DUAL_TOLERANCE)
     at_lo, at_hi = np.abs(x - col_lo) <= 1e-9, np.abs(x - col_hi) <= 1e-9
