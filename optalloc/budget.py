@@ -123,9 +123,21 @@ def _official_leftover(model: Model, new_business: Decimal, reserved: bool) -> D
     available = euros(new_business * Decimal(str(egt.planning_share))) - sum(
         (euros(v) for v in egt.reserved.values()), Decimal("0.00")) * int(reserved)
     spent = Decimal("0.00")
+    shared: dict[tuple[str, ...], Decimal] = {}  # money of rows that earmarked pools may pay before this one
     for r in model.instruments:
         if r.financing in ("new", "partly_prepaid", "money_only") and (not r.pools or egt.id in r.pools):
-            spent += euros(r.new_funds or 0) + euros(r.vbl)
+            money = euros(r.new_funds or 0) + euros(r.vbl)
+            others = tuple(sorted(p for p in (r.pools or []) if p != egt.id))
+            if others:
+                shared[others] = shared.get(others, Decimal("0.00")) + money
+            else:
+                spent += money
+    pools = {p.id: p for p in model.pools}
+    for others, money in shared.items():  # earmarked pools pay first, as the official plan is paid
+        means = sum((euros(Decimal(str(pools[o].amount or 0)) * Decimal(str(pools[o].planning_share)))
+                     - sum((euros(v) for v in pools[o].reserved.values()), Decimal("0.00")) for o in others),
+                    Decimal("0.00"))
+        spent += max(money - means, Decimal("0.00"))
     for p in model.pools:
         if p.egt_cofunding and p.max_places:
             places = sum(Decimal(str(r.places if r.places is not None else r.entries or 0))

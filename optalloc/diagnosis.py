@@ -113,8 +113,10 @@ def _conflict(problem: Problem, lp: LinearProgram) -> pd.DataFrame:
         side = {2: "lower", 3: "upper"}.get(int(b), "both")
         if iid in inst.index:
             value = inst.at[iid, "lower"] if side == "lower" else inst.at[iid, "upper"]
-            kind = "entries_min" if side == "lower" else "entries_max"
-            label = f"{'minimum' if side == 'lower' else 'maximum'} of {inst.at[iid, 'name']}"
+            contract = inst.at[iid, f"{side}_source"] in ("places", "posts")
+            kind = ("contract_min" if contract else "entries_min") if side == "lower" else \
+                ("capacity_max" if contract else "entries_max")
+            label = inst.at[iid, f"{side}_note"]
             if inst.at[iid, "fixed"]:
                 kind, label = "fixed", f"fixed entries of {inst.at[iid, 'name']} ({inst.at[iid, 'financing']})"
             unit = "€" if inst.at[iid, "unit"] == "euros" else "entries"
@@ -161,7 +163,7 @@ def _weights(problem: Problem, lp: LinearProgram) -> dict[str, float]:
     weights = {}
     for name in lp.slack:
         info = lp.rows[name]
-        if info.kind in ("entries_min", "entries_max"):
+        if name.startswith(("entries_min:", "entries_max:")):
             weights[name] = max(float(inst.at[info.ref, "unit_cost"]), 0.01)
         elif info.unit == "€":
             # the earliest pool first among equals (refugee tranche 1 before 2), so the fix is unique
@@ -192,9 +194,11 @@ def _describe(problem: Problem, lp: LinearProgram, name: str, value: float, leve
         current = float(cov.min_count or 0.0)
         return {**out, "current": current, "size": value, "base": max(current, 1.0),
                 "change": f"{-value:+,.1f} {info.unit} ({current:,.1f} → {current - value:,.1f})"}
-    if info.kind in ("entries_min", "entries_max"):
+    if name.startswith(("entries_min:", "entries_max:")):
         per = float(inst.at[info.ref, "unit_cost"])
-        return {**out, "size": value * per, "base": max(abs(info.rhs) * per, 0.01),
+        # relative to the row's planned money (a maximum of 0 is no base to measure a change against)
+        base = max(abs(info.rhs), float(inst.at[info.ref, "official"]), 1.0) * max(per, 0.01)
+        return {**out, "size": value * per, "base": base,
                 "change": f"{sign * value:+,.1f} {info.unit} ({info.rhs:,.1f} → {info.rhs + sign * value:,.1f}; "
                           f"{value * per:,.2f} € at {per:,.2f} € each)"}
     if info.unit == "€":

@@ -55,8 +55,9 @@ def explain(problem: Problem) -> Explanation:
     ranging = lp.prob.solverModel.getRanging()
     if isinstance(ranging, tuple):
         ranging = ranging[1]
-    instruments = _instruments(problem, lp, solution, ranging)  # reads the solved model: before the probes
-    return Explanation(solution, _constraints(problem, lp, solution), instruments, level_reasons(solution))
+    reasons = level_reasons(solution)
+    instruments = _instruments(problem, lp, solution, ranging, reasons)  # reads the solved model: before the probes
+    return Explanation(solution, _constraints(problem, lp, solution), instruments, reasons)
 
 
 def _objective(lp: LinearProgram) -> float:
@@ -161,8 +162,9 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
             unit, value = f"per {noun}", gain
         elif info.kind == "policy":
             direction = "more" if info.sense == "<=" else "less"
-            text = (f"Each 1,000 € {direction} for the rule '{info.label}' would add {abs(price) * 1000:.3f} "
-                    "expected integrations.")
+            text = (f"Each 1,000 € {direction} for the rule '{info.label}' would add {gain * 1000:.3f} "
+                    "expected integrations" + (f"; the other way would cost {_cost_words(loss * 1000)}." if one_sided
+                                               else "."))
             unit, value = "per 1,000 €", gain * 1000
         else:
             text, unit, value = "", "", price
@@ -176,7 +178,7 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
     return out.set_index("name")
 
 
-def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, ranging) -> pd.DataFrame:
+def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, ranging, reasons: pd.DataFrame) -> pd.DataFrame:
     inst = problem.instruments
     levels = solution.plan.levels
     reduced = solution.reduced_costs
@@ -184,7 +186,6 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
     rhs_dn = np.asarray(ranging.row_bound_dn.value_)
     rhs_up = np.asarray(ranging.row_bound_up.value_)
     single_pool = _single_pool_rows(problem, lp)
-    reasons = level_reasons(solution)
     shifts = _shift_ranges(problem, lp, solution)
     rows = []
     for iid, r in inst.iterrows():
@@ -192,7 +193,8 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
             continue
         x, lo, hi = float(levels[iid]), float(r["lower"]), float(r["upper"])
         rc = float(reduced[iid]) if reduced is not None else math.nan
-        at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else _between(problem, iid, x)
+        last_rate, next_rate, kink = problem.rates_around(iid, x, max(1e-3, 1e-7 * abs(x)))
+        at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else "kink" if kink else "between"
         rate = float(r["rate"])
         down, up = shifts.get(iid, (-math.inf, math.inf))
         cost = float(r["unit_cost"])
@@ -207,31 +209,13 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
             "id": iid, "instrument": r["name"], "at": at, "level": x, "lower": lo, "upper": hi,
             "set_by": why["set_by"], "limit": why["what"],
             "rate": rate, "rate_low": rate + down, "rate_high": rate + up,
-            "last_rate": _segment_rate(problem, iid, x, -1) * weight, "next_rate": _segment_rate(problem, iid, x, +1) * weight,
+            "last_rate": last_rate * weight, "next_rate": next_rate * weight,
             "unit_cost": cost, "cost_low": cost_low, "cost_high": cost_high, "reduced_cost": rc,
             "meaning": _words(iid, x, why, rate, rate + down, rate + up, cost, cost_low, cost_high, last, following),
         })
     cols = ["id", "instrument", "at", "level", "lower", "upper", "set_by", "limit", "rate", "rate_low", "rate_high",
             "last_rate", "next_rate", "unit_cost", "cost_low", "cost_high", "reduced_cost", "meaning"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
-
-
-def _between(problem: Problem, iid: str, x: float) -> str:
-    """"kink" at a breakpoint of the response, else "between" (inside a segment)."""
-    seg = problem.response[problem.response["instrument"] == iid]
-    near = np.abs(seg["end"].to_numpy() - x) <= 1e-6 * max(1.0, abs(x))
-    return "kink" if near.any() else "between"
-
-
-def _segment_rate(problem: Problem, iid: str, x: float, side: int) -> float:
-    """The (unweighted) rate of the entry just below (``side`` −1) or above (+1) ``x``."""
-    seg = problem.response[problem.response["instrument"] == iid]
-    tol = 1e-9 * max(1.0, abs(x))
-    if side < 0:
-        inside = seg[seg["start"] < x - tol]
-        return float(inside["rate"].iloc[-1]) if len(inside) else float(seg["rate"].iloc[0])
-    inside = seg[seg["end"] > x + tol]
-    return float(inside["rate"].iloc[0]) if len(inside) else float(seg["rate"].iloc[-1])
 
 
 def _shift_ranges(problem: Problem, lp: LinearProgram, solution: Solution) -> dict[str, tuple[float, float]]:
@@ -276,8 +260,9 @@ def _shift_ranges(problem: Problem, lp: LinearProgram, solution: Solution) -> di
     by_row: dict[str, list[int]] = {}
     for (iid, _), v in lp.segments.items():
         by_row.setdefault(iid, []).append(v.index)
-    for iid in problem.response["instrument"].unique():
-        if iid not in by_row and cost[lp.level[iid].index] != 0.0:  # a constant rate sits on the level itself
+    for iid, curve in problem.curves.items():
+        movable = col_hi[lp.level[iid].index] - col_lo[lp.level[iid].index] > 1e-12
+        if iid not in by_row and len(curve[3]) == 1 and movable:  # a constant rate sits on the level itself
             by_row[iid] = [lp.level[iid].index]
     dual = highspy.Highs()
     dual.setOptionValue("output_flag", False)

@@ -275,6 +275,9 @@ def check_references(spec: Spec, file: str | None = None) -> None:
                 fail(f"{at}.rows[{k}]", rid, f"a row with entries (this one is '{rows[rid].financing}'), or measure: money")
             if rows[rid].financing == "info":
                 fail(f"{at}.rows[{k}]", rid, "a row the plan gives entries or money (this one is for information only)")
+            if rule.part is not None and rule.part not in {b.id for b in rows[rid].breakdown if b.entries}:
+                fail(f"{at}.part", rule.part, f"a 'davon' part with entries of every row of the rule; {rid} has: "
+                     + one_of({b.id for b in rows[rid].breakdown if b.entries}, rule.part))
     for g in m.priorities:
         if g not in group_ids:
             fail(f"priorities.{g}", g, "a group defined under 'groups': " + one_of(group_ids, g))

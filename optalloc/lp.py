@@ -130,7 +130,8 @@ def build_lp(
         rows[name] = info
         constraint[name] = prob.get_constraint_by_name(name)
 
-    for iid, r in inst[["lower", "upper", "unit", "lot", "financing"]].to_dict("index").items():
+    columns = ["lower", "upper", "unit", "lot", "financing", "lower_source", "upper_source", "lower_note", "upper_note"]
+    for iid, r in inst[columns].to_dict("index").items():
         lo, hi = float(r["lower"]), float(r["upper"])
         if fixed_levels is not None and iid in fixed_levels:
             lo = hi = float(fixed_levels[iid])
@@ -142,15 +143,19 @@ def build_lp(
         # a minimum or maximum the user set can give way (even one that fixes the row), a prepaid,
         # money-only or externally paid row's printed level cannot
         negotiable = r["financing"] not in FIXED_FINANCING and (fixed_levels is None or iid not in fixed_levels)
-        soft_min = "entries_min" in elastic and negotiable
-        soft_max = "entries_max" in elastic and negotiable
+        # a bound that a contract or employers' posts set belongs to the capacity family, not to the minimums
+        # or maxima the user or the box set
+        min_kind = "capacity" if r["lower_source"] in ("places", "posts") else "entries_min"
+        max_kind = "capacity" if r["upper_source"] in ("places", "posts") else "entries_max"
+        soft_min = min_kind in elastic and negotiable
+        soft_max = max_kind in elastic and negotiable
         level[iid] = prob.add_variable(f"x_{iid}", lowBound=0.0 if soft_min else lo, upBound=None if soft_max else hi,
                                        cat=cat)
         unit = "€" if r["unit"] == "euros" else "entries"
         if soft_min:
-            add(f"entries_min:{iid}", [(level[iid], 1.0)], RowInfo("entries_min", unit, f"minimum of {iid}", iid, ">=", lo))
+            add(f"entries_min:{iid}", [(level[iid], 1.0)], RowInfo(min_kind, unit, r["lower_note"], iid, ">=", lo))
         if soft_max:
-            add(f"entries_max:{iid}", [(level[iid], 1.0)], RowInfo("entries_max", unit, f"maximum of {iid}", iid, "<=", hi))
+            add(f"entries_max:{iid}", [(level[iid], 1.0)], RowInfo(max_kind, unit, r["upper_note"], iid, "<=", hi))
         if integer and int(r["lot"]) > 1:
             lot = int(r["lot"])
             lots[iid] = prob.add_variable(f"n_{iid}", lowBound=0, cat=pulp.LpInteger)

@@ -84,9 +84,6 @@ class LimitRule:
     source: str = ""
 
 
-LIMIT_KINDS = ("capacity", "policy", "stock")
-
-
 @dataclass(frozen=True)
 class Problem:
     """Everything needed to build the LP, check a plan and report it, as plain tables.
@@ -161,16 +158,26 @@ class Problem:
         np.add.at(out.T, col, (filled * (seg["rate"].to_numpy() * weight)).T)
         return out
 
+    def rates_around(self, iid: str, level: float, tolerance: float = 1e-9) -> tuple[float, float, bool]:
+        """The (unweighted) rates of the entry just below ``level`` and just above it on the instrument's
+        response, and whether ``level`` sits at a breakpoint (within ``tolerance`` entries)."""
+        curve = self.curves.get(iid)
+        if curve is None:
+            return 0.0, 0.0, False
+        _, starts, ends, rates = curve
+        below = np.nonzero(starts < level - tolerance)[0]
+        above = np.nonzero(ends > level + tolerance)[0]
+        last = rates[below[-1]] if len(below) else rates[0]
+        following = rates[above[0]] if len(above) else rates[-1]
+        kink = bool(np.any(np.abs(ends - level) <= tolerance) and level > tolerance)
+        return float(last), float(following), kink
+
     def marginal_rates(self, levels: pd.Series) -> pd.Series:
-        """The (weighted) rate of each instrument's last entries at the given levels: the segment the level
-        reaches into (the first segment at level 0)."""
-        inst = self.instruments
-        out = pd.Series(0.0, index=inst.index)
-        for iid, seg in self.response.groupby("instrument", sort=False):
-            x = float(levels[iid])
-            k = int(np.searchsorted(seg["end"].to_numpy(), x - 1e-9))
-            out[iid] = float(seg["rate"].iloc[min(k, len(seg) - 1)]) * float(inst.at[iid, "weight"])
-        return out
+        """The (weighted) rate of each instrument's last entries at the given levels (the first segment's at
+        level 0)."""
+        weight = self.instruments["weight"]
+        return pd.Series({iid: self.rates_around(iid, float(levels[iid]))[0] * float(weight[iid])
+                          for iid in self.instruments.index}, dtype=float)
 
     def group_reach(self, levels: pd.Series, group: str, basis: str = "entries") -> tuple[float, float]:
         """Entries (or money) of a plan reaching ``group``, and the plan's total entries (or money)."""
@@ -222,18 +229,22 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
         places_per_entry = (r.places / r.entries) if (r.places and r.entries and unit == "entries") else math.nan
         entry_places = 1.0 if math.isnan(places_per_entry) else places_per_entry  # a row without places: one each
         components: list[tuple[float, tuple[str, ...], str]] = []
+        document_extra = 0.0  # what the document's own cost per entry adds to a cost a scenario changed
         if r.financing in ("new", "shared", "partly_prepaid", "money_only"):
             money = (p.new_funds or 0) + p.vbl
-            if r.unit_cost is not None or p.unit_cost is not None:
-                per_unit = r.unit_cost if r.unit_cost is not None else p.unit_cost
-            elif r.financing == "money_only":
-                per_unit = 1.0
+            override = r.unit_cost if r.unit_cost is not None else p.unit_cost
+            n = basis_entries[p.id]
+            if r.financing == "money_only":
+                printed_per_unit = 1.0
+            elif n > 0:
+                printed_per_unit = money / n
+            elif override is None:
+                raise InputFileError(str(spec.path), f"{at}.entries", r.entries,
+                                     "a row with money needs entries left to pay for")
             else:
-                n = basis_entries[p.id]
-                if n <= 0:
-                    raise InputFileError(str(spec.path), f"{at}.entries", r.entries,
-                                         "a row with money needs entries left to pay for")
-                per_unit = money / n
+                printed_per_unit = override
+            per_unit = override if override is not None else printed_per_unit
+            document_extra = printed_per_unit - per_unit
             pools = tuple(p.pools or [egt])
             if separate_vbl and p.vbl > 0 and VBL_POOL not in pools:
                 pools = pools + (VBL_POOL,)
@@ -267,6 +278,7 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
             "upper_note": _bound_note(spec, r, upper_source, "max"),
             "lot": lot,
             "unit_cost": sum(c[0] for c in components),
+            "document_cost": sum(c[0] for c in components) + document_extra,
             "places_per_entry": places_per_entry,
             "max_places": float(r.max_places) if r.max_places is not None else math.nan,
             "rate": _rate(spec, r, basis) if unit == "entries" else 0.0,
@@ -453,8 +465,10 @@ def _capacity_rules(spec: Spec, inst: pd.DataFrame, rows: list[Instrument]) -> l
 
 def _fold_into_bounds(inst: pd.DataFrame, rules: list[LimitRule]) -> list[LimitRule]:
     """A capacity rule on one row becomes that row's bound where it is tighter (its source then names the
-    capacity: places, contract or posts), so the LP stays small; rules on several rows stay rules. A rule
-    that would cross the row's other bound stays a rule, so that the conflict is diagnosed, not refused."""
+    capacity: places, contract or posts), so the LP stays small; rules on several rows stay rules. Where
+    it crosses the row's other bound, the fallback box yields to it, a scenario's own bound overrides it
+    (dropping or fixing a row ends its contract), and a bound the document states keeps the conflict: the
+    rule stays a rule and the infeasibility is diagnosed."""
     kept = []
     for rule in rules:
         if len(rule.terms) != 1 or inst.at[rule.terms[0][0], "fixed"]:
@@ -466,9 +480,14 @@ def _fold_into_bounds(inst: pd.DataFrame, rules: list[LimitRule]) -> list[LimitR
         side = "upper" if rule.sense == "<=" else "lower"
         other = "lower" if side == "upper" else "upper"
         sign = 1.0 if side == "upper" else -1.0
-        if sign * (level - float(inst.at[iid, other])) < -1e-9:
-            kept.append(rule)
-        elif sign * (level - float(inst.at[iid, side])) <= 1e-9:
+        if sign * (level - float(inst.at[iid, other])) < -1e-9:  # the capacity crosses the other bound
+            if inst.at[iid, f"{other}_source"] == "scenario":
+                continue  # a scenario's own bound overrides the contract (the scenario changes it)
+            if inst.at[iid, f"{other}_source"] != "box":
+                kept.append(rule)  # a stated bound against a contract: the conflict is diagnosed
+                continue
+            inst.at[iid, other] = level  # the fallback box yields to a real limit
+        if sign * (level - float(inst.at[iid, side])) <= 1e-9:
             inst.at[iid, side], inst.at[iid, f"{side}_source"], inst.at[iid, f"{side}_note"] = level, kind, rule.label
     inst["fixed"] = inst["lower"] == inst["upper"]
     return kept
@@ -477,11 +496,26 @@ def _fold_into_bounds(inst: pd.DataFrame, rules: list[LimitRule]) -> list[LimitR
 def _policy_rules(spec: Spec, inst: pd.DataFrame) -> list[LimitRule]:
     """The document's stated decisions: Σ entries (or money) of some rows at least / at most a figure."""
     out = []
+    model_rows = {r.id: r for r in spec.model.instruments}
     for rule in spec.model.policy:
         rows = [r for r in rule.rows if r in inst.index]
-        coef = {r: (float(inst.at[r, "unit_cost"]) if rule.measure == "money" else 1.0) for r in rows}
-        official = sum(coef[r] * float(inst.at[r, "official"]) for r in rows)
-        unit = "€" if rule.measure == "money" else "entries"
+        share = dict.fromkeys(rows, 1.0)
+        if rule.part is not None:  # a 'davon' part: its printed share of each row and of the rows counted in it
+            for r in list(rows):
+                row = model_rows[r]
+                part = next(b for b in row.breakdown if b.id == rule.part)
+                share[r] = float(part.entries or 0) / float(row.entries or 1)
+                for child in (c.id for c in spec.model.instruments if c.entries_in == r and c.id in inst.index):
+                    if child not in share:
+                        rows.append(child)
+                        share[child] = share[r]
+        money = rule.measure == "money"
+        coef = {r: share[r] * (float(inst.at[r, "unit_cost"]) if money else 1.0) for r in rows}
+        # the official figure at the document's own cost per entry (a scenario's cost change moves the plan's
+        # money, not what the document decided)
+        official = sum(share[r] * (float(inst.at[r, "document_cost"]) if money else 1.0)
+                       * float(inst.at[r, "official"]) for r in rows)
+        unit = "€" if money else "entries"
         for sense, limit in ((">=", rule.min), ("<=", rule.max)):
             if limit is None:
                 continue
@@ -523,14 +557,17 @@ def _rate(spec: Spec, r: Instrument, basis: Basis) -> float:
 
 def _bound_note(spec: Spec, r: Instrument, source: str, side: str) -> str:
     """Where a row's bound comes from, in words."""
+    b = spec.model.assumptions.bounds
+    key = "min" if side == "min" else "max"
     if source == "box":
-        b = spec.model.assumptions.bounds
         return (f"fallback box {b.min_share_of_official:.0%}–{b.max_share_of_official:.0%} of plan "
                 "(an assumption with no source)")
-    if source == "scenario" and not (r.bounds is not None and r.bounds_note.startswith("scenario")):
-        b = spec.model.assumptions.bounds
-        return f"{b.note} ({b.min_share_of_official:.0%}–{b.max_share_of_official:.0%} of plan)"
-    if source in ("document", "scenario"):
+    if source == "scenario":
+        name = r.scenario_bounds.get(key) or b.scenario_sides.get(key, "")
+        what = f"its {key}imum" if key in r.scenario_bounds else f"the box's {key}imum ({b.min_share_of_official:.0%}–" \
+            f"{b.max_share_of_official:.0%} of plan)"
+        return f"the scenario '{name}' set {what}"
+    if source == "document":
         return r.bounds_note or f"the row's own {side}imum"
     return {"fixed": f"fixed: {r.financing}"}.get(source, source)
 
@@ -558,15 +595,18 @@ def _bounds(spec: Spec, r: Instrument, official: float, at: str) -> tuple[float,
     else:
         lower = a.min_share_of_official * official
         upper = a.max_share_of_official * official
-        lower_source = upper_source = "scenario" if a.status == "scenario" else "box"
+        lower_source = "scenario" if "min" in a.scenario_sides else "box"
+        upper_source = "scenario" if "max" in a.scenario_sides else "box"
     if r.bounds is not None:
-        own = "scenario" if r.bounds_note.startswith("scenario") else "document"
+        def own(side: str) -> str:
+            return "scenario" if side in r.scenario_bounds else "document"
+
         if r.bounds.min is not None:
-            lower, lower_source = r.bounds.min, own
+            lower, lower_source = r.bounds.min, own("min")
         elif r.bounds.max is not None and r.bounds.max < lower:
-            lower, lower_source = r.bounds.max, own
+            lower, lower_source = r.bounds.max, own("max")
         if r.bounds.max is not None:
-            upper, upper_source = r.bounds.max, own
+            upper, upper_source = r.bounds.max, own("max")
         elif lower > upper:
             upper, upper_source = lower, lower_source
     if r.financing in ("prepaid", "partly_prepaid", "external") and upper > official + 1e-9:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-import numpy as np
 import pandas as pd
 
 from .solve import Solution
@@ -37,7 +36,8 @@ TOLERANCE = 1e-7  # integrations per entry: below this a value counts as zero
 
 def level_reasons(solution: Solution) -> pd.DataFrame:
     """Per instrument the optimiser may change: its level, what set it (``set_by``), the constraint or bound
-    (``limit``), the value of one more and one fewer entry net of its money, and a sentence."""
+    (``limit``, in words ``what``), the value of one more and one fewer entry net of its money, and a
+    sentence."""
     problem = solution.problem
     inst = problem.instruments
     levels = solution.plan.levels.reindex(inst.index).astype(float)
@@ -48,22 +48,33 @@ def level_reasons(solution: Solution) -> pd.DataFrame:
     rows = []
     for iid in inst.index[~inst["fixed"]]:
         x = float(levels[iid])
-        lo, hi = float(inst.at[iid, "lower"]), float(inst.at[iid, "upper"])
-        tol = 1e-6 * max(1.0, abs(x))
-        at = "lower" if x <= lo + tol else "upper" if x >= hi - tol else ""
-        last, following = _marginals(problem, iid, x)
+        lo, hi = _bounds(inst, iid, solution.integer)
+        near = max(1e-3, 1e-7 * abs(x))  # a solver's tolerance on the optimum leaves levels this close
+        at = "lower" if x <= lo + near else "upper" if x >= hi - near else ""
+        weight = float(inst.at[iid, "weight"])
+        last, following, kink = problem.rates_around(iid, x, near)
+        last, following = last * weight, following * weight
         price = _money_price(duals, members[iid]) if duals is not None else math.nan
         up, down = following - price, last - price
         if duals is not None:
-            set_by, limit = _from_duals(solution, iid, at, up, down, members[iid], duals)
+            set_by, limit = _from_duals(solution, iid, at, up, down, kink, members[iid], duals)
         else:
-            set_by, limit = _from_binding(problem, iid, at, members[iid], binding, last, following)
+            set_by, limit = _from_binding(problem, iid, at, kink, members[iid], binding)
         what = _label(solution, iid, limit)
         rows.append({"id": iid, "instrument": inst.at[iid, "name"], "level": x, "official": float(inst.at[iid, "official"]),
                      "set_by": set_by, "limit": limit, "what": what, "next_entry": up, "last_entry": down,
                      "meaning": _words(iid, x, set_by, what, up, down)})
     cols = ["id", "instrument", "level", "official", "set_by", "limit", "what", "next_entry", "last_entry", "meaning"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
+
+
+def _bounds(inst: pd.DataFrame, iid: str, integer: bool) -> tuple[float, float]:
+    """A row's bounds as the LP had them: in whole-entry mode rounded inward to whole entries (lots)."""
+    lo, hi = float(inst.at[iid, "lower"]), float(inst.at[iid, "upper"])
+    if integer and inst.at[iid, "unit"] == "entries":
+        step = float(inst.at[iid, "lot"])
+        lo, hi = math.ceil(lo / step - 1e-9) * step, math.floor(hi / step + 1e-9) * step
+    return lo, hi
 
 
 def counts(reasons: pd.DataFrame) -> pd.Series:
@@ -103,69 +114,68 @@ def _membership(solution: Solution) -> dict[str, list[tuple[str, str, float]]]:
     return out
 
 
-def _marginals(problem, iid: str, x: float) -> tuple[float, float]:
-    """The (weighted) rate of the last entry below ``x`` and of the next entry above it."""
-    seg = problem.response[problem.response["instrument"] == iid]
-    if seg.empty:
-        return 0.0, 0.0
-    weight = float(problem.instruments.at[iid, "weight"])
-    start, end, rate = seg["start"].to_numpy(), seg["end"].to_numpy(), seg["rate"].to_numpy()
-    tol = 1e-9 * max(1.0, abs(x))
-    below = np.nonzero(start < x - tol)[0]
-    above = np.nonzero(end > x + tol)[0]
-    last = rate[below[-1]] if len(below) else rate[0]
-    following = rate[above[0]] if len(above) else rate[-1]
-    return float(last) * weight, float(following) * weight
-
-
 def _money_price(duals: pd.Series, rows: list[tuple[str, str, float]]) -> float:
     """Integrations the money of one entry could buy elsewhere: Σ shadow price × cost over the money rows."""
     return sum(float(duals.get(name, 0.0)) * coef for name, kind, coef in rows if kind in _MONEY)
 
 
-def _from_duals(solution: Solution, iid: str, at: str, up: float, down: float,
+def _from_duals(solution: Solution, iid: str, at: str, up: float, down: float, kink: bool,
                 rows: list[tuple[str, str, float]], duals: pd.Series) -> tuple[str, str]:
-    """The category and limit from the duals (see the module docstring)."""
-    inst = solution.problem.instruments
-    if up > TOLERANCE:
-        direction = +1.0  # worth growing: held by an upper limit
-    elif down < -TOLERANCE:
-        direction = -1.0  # worth shrinking: held by a lower limit
-    elif up < down - TOLERANCE:
+    """The category and limit from the duals (see the module docstring).
+
+    A row at its own bound whose reduced cost points outward (it would gain from moving past it) is set by
+    that bound. Else, counting every limit's shadow price, a row that would still gain from moving is held
+    by the shared limit that holds it most. A row at a kink of its response is set by its diminishing
+    returns unless, on money alone, it would move and a shared limit holds it; a row inside a segment is
+    held by such a limit, or else it takes what the budget leaves."""
+    rc = solution.reduced_costs
+    bound_rc = float(rc[iid]) if rc is not None else 0.0
+    if (at == "upper" and bound_rc > TOLERANCE) or (at == "lower" and bound_rc < -TOLERANCE):
+        return _bound(solution.problem, iid, at)
+    others = sum(float(duals.get(name, 0.0)) * coef for name, kind, coef in rows if kind not in _MONEY)
+    for worth, direction in ((up - others, +1.0), (others - down, -1.0), (up, +1.0), (-down, -1.0)):
+        if worth > TOLERANCE:
+            held = _holding(rows, duals, direction)
+            if held is not None:
+                return held
+    if kink and up < down - TOLERANCE:
         return "diminishing returns", "its response"
-    else:
-        return "budget", _money_row(rows)
-    holds: list[tuple[float, int, str, str]] = []
+    if at:
+        return _bound(solution.problem, iid, at)
+    return "budget", _money_row(rows)
+
+
+def _holding(rows: list[tuple[str, str, float]], duals: pd.Series, direction: float) -> tuple[str, str] | None:
+    """The shared limit whose shadow price holds the row most in ``direction`` (+1: from growing)."""
+    holds = []
     for name, kind, coef in rows:
         if kind in _MONEY:
             continue
-        # one entry more moves the row's left side by coef; its value is −dual × coef
-        hold = direction * float(duals.get(name, 0.0)) * coef
+        hold = direction * float(duals.get(name, 0.0)) * coef  # one entry more moves the row's side by coef
         if hold > TOLERANCE:
             holds.append((hold, -_PRECEDENCE.index(kind) if kind in _PRECEDENCE else -99, name, kind))
-    rc = solution.reduced_costs
-    bound_rc = float(rc[iid]) if rc is not None else 0.0
-    side = "upper" if direction > 0 else "lower"
-    if at == side and direction * bound_rc > TOLERANCE:
-        source = inst.at[iid, f"{side}_source"]
-        holds.append((direction * bound_rc, -98, f"entries_{'max' if side == 'upper' else 'min'}:{iid}", source))
     if not holds:
-        return _from_binding(solution.problem, iid, at, rows, set(), 0.0, 0.0)
+        return None
     _, _, name, kind = max(holds)
-    return (_BOUND.get(kind) or _KIND.get(kind, kind)), name
+    return _KIND.get(kind, kind), name
 
 
-def _from_binding(problem, iid: str, at: str, rows: list[tuple[str, str, float]], binding: set[str],
-                  last: float, following: float) -> tuple[str, str]:
-    """Without duals: the row's own bound, else a binding limit it is in, else its kink, else the money."""
-    inst = problem.instruments
+def _bound(problem, iid: str, at: str) -> tuple[str, str]:
+    source = problem.instruments.at[iid, f"{at}_source"]
+    return _BOUND.get(source, "policy"), f"entries_{'min' if at == 'lower' else 'max'}:{iid}"
+
+
+def _from_binding(problem, iid: str, at: str, kink: bool, rows: list[tuple[str, str, float]],
+                  binding: set[str]) -> tuple[str, str]:
+    """Without duals (whole entries): the row's own bound, else a binding limit it is in, else its kink,
+    else the money."""
     if at:
-        return _BOUND.get(inst.at[iid, f"{at}_source"], "policy"), f"entries_{'min' if at == 'lower' else 'max'}:{iid}"
+        return _bound(problem, iid, at)
     for kind in _PRECEDENCE:
         for name, k, _ in rows:
             if k == kind and name in binding:
                 return _KIND[k], name
-    if following < last - TOLERANCE:
+    if kink:
         return "diminishing returns", "its response"
     return "budget", _money_row(rows)
 

@@ -267,8 +267,10 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         if row["financing"] in ("prepaid", "partly_prepaid", "external") and grow is not None and grow > row["entries"]:
             fail(f"{at}.{'fix' if change.fix is not None else 'max'}", grow,
                  f"at most the {row['entries']} entries printed: a {row['financing']} row has no price for more")
-        if change.fix is not None or change.drop or change.min is not None or change.max is not None:
-            row["bounds_note"] = f"scenario: {tag}"
+        sides = (["min", "max"] if change.fix is not None or change.drop else
+                 [s for s in ("min", "max") if getattr(change, s) is not None])
+        if sides:
+            row["scenario_bounds"] = {**row.get("scenario_bounds", {}), **dict.fromkeys(sides, tag)}
         if change.fix is not None:
             row["bounds"] = {"min": change.fix, "max": change.fix}
         elif change.drop:
@@ -355,8 +357,11 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
                 fail(f"assumptions.{name}", name, f"the model has no '{name}' assumption to change; "
                      f"add it to {spec.path} first")
             raw["assumptions"].setdefault(name, {}).update(change.model_dump(exclude_none=True))
-            if name == "bounds":  # the box is now the scenario's: reports say so
-                raw["assumptions"]["bounds"].update(status="scenario", note=f"scenario: {tag}")
+            if name == "bounds":  # the sides the scenario set are the scenario's: reports say so
+                box = raw["assumptions"]["bounds"]
+                sides = {"min": "min_share_of_official", "max": "max_share_of_official"}
+                box["scenario_sides"] = {**box.get("scenario_sides", {}),
+                                         **{s: tag for s, f in sides.items() if getattr(change, f) is not None}}
 
     try:
         model = parse(Model, raw, file)

@@ -195,11 +195,11 @@ class Documented(Strict):
 
 class BoundsAssumption(Documented):
     """The fallback box: a row stays between these shares of its planned entries where nothing else
-    limits it first (a scenario's box has ``status: scenario``)."""
+    limits it first (``scenario_sides`` names the sides a scenario set: reports call them the scenario's)."""
 
     min_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
     max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)]
-    status: Literal["sourced", "assumption", "scenario"] = "assumption"  # type: ignore[assignment]
+    scenario_sides: dict[Literal["min", "max"], str] = {}  # the sides a scenario set, with the scenario's name
 
 
 class ResponseAssumption(Documented):
@@ -255,12 +255,15 @@ class Coverage(Strict):
 
 class PolicyRule(Strict):
     """A decision the document states, as a rule on the entries (or money) of some rows: at least ``min``
-    and/or at most ``max``, each a number or ``official`` (what the official plan gives those rows)."""
+    and/or at most ``max``, each a number or ``official`` (what the official plan gives those rows).
+    ``part`` counts a "davon" part of each row instead of the whole: its printed share of the row's
+    printed entries (the rows counted in it included), as the Kennzahlen count it."""
 
     id: Ident
     name: str
     rows: list[Ident] = Field(min_length=1)
     measure: Literal["entries", "money"] = "entries"
+    part: Ident | None = None
     min: Level | Literal["official"] | None = None
     max: Level | Literal["official"] | None = None
     source: Annotated[str, Field(min_length=10)]
@@ -360,6 +363,7 @@ class Instrument(Strict):
     pools: list[Ident] | None = None
     bounds: Bounds | None = None
     bounds_note: str = ""
+    scenario_bounds: dict[Literal["min", "max"], str] = {}  # the sides a scenario set, with the scenario's name
     unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=MAX_MONEY)] | None = None
     max_places: Count | None = None
     capacity: Literal["places", "contract", "posts", "demand"] | None = None

@@ -190,12 +190,14 @@ def levels_line(levels: pd.DataFrame) -> str:
     shown = [c for c in CATEGORIES if c != "scenario" or n[c]]
     line = (f"levels set by: {' · '.join(f'{c} {n[c]}' for c in shown)} "
             f"(of {len(levels)} rows the optimiser may change)")
-    boxed = levels.index[levels["set_by"] == "fallback box"]
-    if len(boxed):
-        shares = levels.loc[boxed, "level"] / levels.loc[boxed, "official"]
-        rows = ", ".join(f"{i} ({s:.0%} of plan)" for i, s in shares.items())
-        line += (f"\nthe fallback box (an assumption with no source) sets {rows}: "
-                 f"{'this level is' if len(boxed) == 1 else 'these levels are'} not a finding")
+    for category, who in (("fallback box", "the fallback box (an assumption with no source)"),
+                          ("scenario", "the scenario's own bounds (a choice, not the model's)")):
+        rows = levels.index[levels["set_by"] == category]
+        if len(rows):
+            shares = levels.loc[rows, "level"] / levels.loc[rows, "official"]
+            named = ", ".join(f"{i} ({s:.0%} of plan)" for i, s in shares.items())
+            line += (f"\n{who} sets {named}: {'this level is' if len(rows) == 1 else 'these levels are'} "
+                     "not a finding")
     return line
 
 
@@ -209,8 +211,8 @@ def levels_view(levels: pd.DataFrame) -> str:
         Col("z", "of plan", lambda v: percent(v, 0)),
         Col("set_by", "set by", align="<"),
         Col("what", "limit", align="<", width=60),
-        Col("next_entry", "next entry", lambda v: f"{v:+.3f}"),
-        Col("last_entry", "last entry", lambda v: f"{v:+.3f}"),
+        Col("next_entry", "next entry", lambda v: "—" if math.isnan(v) else f"{v:+.3f}"),
+        Col("last_entry", "last entry", lambda v: "—" if math.isnan(v) else f"{v:+.3f}"),
     ], title="What set each level (next / last entry: its integrations less what its money would buy elsewhere; "
              "a row worth growing is held by an upper limit, one worth shrinking by a lower one)")
 
@@ -409,6 +411,10 @@ def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 1
         Col("status", "", align="<"),
     ], title=(f"Integrations curve ({len(sample)} of {n} levels; the CSV has all); " if n > rows else
               "Integrations curve; ") + f"official plan at 100 %: {number(official_integrations, 1)}")]
+    ok = curve[curve["status"] == "optimal"]
+    if len(ok) > 1 and ok["per_1000_eur"].iloc[0] > 3 * max(ok["per_1000_eur"].iloc[1], 1e-12):
+        parts.append(f"(at {money(ok.index[0])} € a plan only just exists: its {number(ok['per_1000_eur'].iloc[0], 4)} "
+                     "per extra 1,000 € holds for the first few euros, not for a whole 1,000 €)")
     order = cut_order(sw)
     if not order.empty:
         parts += ["", render(order, [
@@ -439,19 +445,22 @@ def diagnosis_view(d) -> str:
     out = []
     if not d.conflict.empty:
         out.append("These requirements collide (an irreducible set: drop any one of them and the rest can hold):")
-        rows = d.conflict[~d.conflict["kind"].isin(["entries_min", "entries_max", "fixed"])]
-        bounds = d.conflict[d.conflict["kind"].isin(["entries_min", "entries_max", "fixed"])]
+        bound_kinds = ["entries_min", "entries_max", "contract_min", "capacity_max", "fixed"]
+        rows = d.conflict[~d.conflict["kind"].isin(bound_kinds)]
+        bounds = d.conflict[d.conflict["kind"].isin(bound_kinds)]
         for r in rows.itertuples():
             value = money(r.value) + " €" if r.kind in ("budget", "pool", "cap") else count(r.value, 1)
             sense = "at most" if r.bound == "upper" else "at least"
             limit = "" if r.kind in ("coverage", "policy", "capacity", "stock") else f" ({sense} {value})"
             out.append(f"  - {r.name}: {r.label}{limit}")
         for kind, what in (("entries_min", "the minimum entries of"), ("entries_max", "the maximum entries of"),
+                           ("contract_min", "the contracts' floors (less the legal margin) of"),
+                           ("capacity_max", "the contracted places or employers' posts of"),
                            ("fixed", "the fixed levels of")):
             part = bounds[bounds["kind"] == kind]
             if part.empty:
                 continue
-            names = [f"{n.split(':', 1)[1]} {'=' if kind == 'fixed' else '≥' if kind == 'entries_min' else '≤'} "
+            names = [f"{n.split(':', 1)[1]} {'=' if kind == 'fixed' else '≥' if kind.endswith('min') else '≤'} "
                      f"{money(v) + ' €' if u == '€' else count(v, 1)}"
                      for n, v, u in zip(part["name"], part["value"], part["unit"])]
             shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")

@@ -67,14 +67,12 @@ def derive(raw: dict) -> dict:
     for r in decision:
         p = payer(r)
         costs = []  # (per unit, pools)
+        document = 0.0  # the document's own cost per unit where a unit cost overrides it
         if r["financing"] in ("new", "shared", "partly_prepaid", "money_only"):
             money = (p.get("new_funds") or 0) + p.get("vbl", 0)
-            if p.get("unit_cost"):
-                per = p["unit_cost"]
-            elif r["financing"] == "money_only":
-                per = 1.0
-            else:
-                per = money / paid_entries[p["id"]]
+            printed = 1.0 if r["financing"] == "money_only" else money / paid_entries[p["id"]]
+            per = p["unit_cost"] if p.get("unit_cost") else printed
+            document = printed - per
             pl = list(p.get("pools") or [egt])
             if b.get("vbl_pool") == "separate" and p.get("vbl", 0) > 0:
                 pl.append("vbl")
@@ -88,6 +86,7 @@ def derive(raw: dict) -> dict:
         official = level[r["id"]]
         lo, hi = row_bounds(r, official, a)
         out[r["id"]] = {"row": r, "official": official, "lo": lo, "hi": hi, "costs": costs,
+                        "document_cost": sum(per for per, _ in costs) + document,
                         "unit": "euros" if r["financing"] == "money_only" else "entries"}
     return {"rows": out, "pools": pools, "egt": egt, "new_business": new_business, "reserve": reserve}
 
@@ -271,12 +270,20 @@ def policy_violations(raw: dict, d: dict, levels: dict[str, float]) -> list[str]
         if rule.get("drop"):
             continue
         money = rule.get("measure", "entries") == "money"
+        share = dict.fromkeys(rule["rows"], 1.0)
+        if rule.get("part"):  # a "davon" part: its printed share of the row, and of the rows counted in it
+            for rid in rule["rows"]:
+                row = rows[rid]["row"]
+                part = next(b for b in row["breakdown"] if b["id"] == rule["part"])
+                share[rid] = part["entries"] / row["entries"]
+                for child, info in rows.items():
+                    if info["row"].get("entries_in") == rid:
+                        share.setdefault(child, share[rid])
 
-        def total(lv: dict[str, float]) -> float:
-            return sum(lv[i] * (sum(per for per, _ in rows[i]["costs"]) if money else 1.0) for i in rule["rows"])
-
-        value = total(levels)
-        official = total({i: rows[i]["official"] for i in rule["rows"]})
+        value = sum(s * levels[i] * (sum(per for per, _ in rows[i]["costs"]) if money else 1.0)
+                    for i, s in share.items())
+        # "official": the official entries at the document's own cost per entry
+        official = sum(s * rows[i]["official"] * (rows[i]["document_cost"] if money else 1.0) for i, s in share.items())
         for side in ("min", "max"):
             limit = rule.get(side)
             if limit is None:

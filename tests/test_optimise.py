@@ -107,10 +107,10 @@ def test_budget_dual_matches_a_finite_difference(spec, solver):
     assert math.isclose((more.integrations - base.integrations) / step, dual, rel_tol=1e-4)
 
 
-@pytest.mark.parametrize("iid, side", [("fbw_reha", "lower"), ("phoenix", "upper")])
+@pytest.mark.parametrize("iid, side", [("agh_mae_u25", "lower"), ("phoenix", "upper")])
 def test_reduced_cost_matches_a_finite_difference(spec, problem, iid, side):
-    """Reha FbW sits at its minimum (forcing one more entry in costs its reduced cost), Phönix at its
-    contracted places (one entry more would gain it): re-solve with the bound moved by one entry."""
+    """AGH-MAE U25 sits at its contract's floor (forcing one more entry in costs its reduced cost), Phönix
+    at its contracted places (one entry more would gain it): re-solve with the bound moved by one entry."""
     base = optimise(problem)
     inst = problem.instruments
     assert base.plan.levels[iid] == pytest.approx(inst.at[iid, side])

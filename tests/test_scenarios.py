@@ -100,7 +100,8 @@ def test_a_stated_decision_holds_until_a_scenario_drops_it(spec, tmp_path):
     with pytest.raises(InfeasibleError) as err:
         optimise(build_problem(apply_scenarios(spec, [cut])))
     assert "policy:fbw_no_cut" in set(err.value.diagnosis.conflict.name)
-    drop = _scenario(tmp_path, "name: fewer fbw\ninstruments:\n  fbw: {fix: 1000}\npolicy:\n  fbw_no_cut: {drop: true}\n")
+    drop = _scenario(tmp_path, "name: fewer fbw\ninstruments:\n  fbw: {fix: 1000}\n"
+                               "policy:\n  fbw_no_cut: {drop: true}\n  fbw_completion: {drop: true}\n")
     assert optimise(build_problem(apply_scenarios(spec, [drop]))).plan.levels["fbw"] == 1000
 
 
@@ -114,6 +115,7 @@ instruments:
   agh_mae: {rate: {gross: 0.2}}
 policy:
   fbw_no_cut: {drop: true}
+  fbw_completion: {drop: true}
   fav_by_need: {drop: true}
 """)
     problem = build_problem(apply_scenarios(spec, [path]))
