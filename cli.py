@@ -147,13 +147,12 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
     import time
 
     from optalloc.solve import official
-    from optalloc.sweeps import budget_levels, cut_order, least_budget, sweep_budget
+    from optalloc.sweeps import cut_order, levels_of, sweep_budget
     from optalloc.views import sweep_report
 
     _writable(out)
     problem = _problem(model, rates, scenarios, basis, linear)
-    least = least_budget(problem) if "min" in budget_range else None
-    levels = budget_levels(budget_range, steps, problem.new_business_available, least)
+    levels = levels_of(problem, budget_range, steps)
     start = time.perf_counter()
     result = sweep_budget(problem, levels, method=method)
     seconds = time.perf_counter() - start

@@ -31,7 +31,7 @@ from .reports import Comparison, compare
 from .scenarios import apply_scenarios
 from .solve import Solution, optimise
 from .solve import official as _official
-from .sweeps import DEFAULT_RANGE, Sweep, budget_levels, cut_order, least_budget, sweep_budget
+from .sweeps import DEFAULT_RANGE, Sweep, cut_order, levels_of, sweep_budget
 from .tradeoffs import Tradeoff
 from .tradeoffs import tradeoff as _tradeoff
 
@@ -67,8 +67,7 @@ def sweep(problem: Problem, budget: str = DEFAULT_RANGE, steps: int = 101) -> Sw
     """The optimum at ``steps`` levels of the new-business budget (percent of the model's, "70%:110%",
     euros, "15e6:30e6", or from the least money a feasible plan needs, "min:110%", the default). The
     result has ``.curve``, ``.entries`` and ``.cut_order``."""
-    least = least_budget(problem) if "min" in budget else None
-    return sweep_budget(problem, budget_levels(budget, steps, problem.new_business_available, least))
+    return sweep_budget(problem, levels_of(problem, budget, steps))
 
 
 def explain(problem: Problem) -> Explanation:

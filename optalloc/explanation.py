@@ -10,8 +10,8 @@
 - ``instruments`` — each instrument the optimiser may change: where it sits (at its minimum or maximum,
   at a kink of its response, or inside a segment taking the remaining money), what set its level
   (:mod:`optalloc.reasons`), the rates of its last and next entries, its reduced cost, the range of its
-  rate over which the plan's mix stays optimal — a shift of its whole response curve, ranged on the
-  optimal basis —, for instruments at a bound the unit cost at which that would change, and a sentence
+  rate over which the plan stays optimal — a shift of its whole response curve, ranged on the plan
+  itself —, for instruments at a bound the unit cost at which that would change, and a sentence
   such as "phoenix is held by contracted places ...; the mix holds while its rate stays above 0.277".
 
 Shadow prices are d(integrations)/d(right-hand side) of the true objective at the plan's basis; ranges
@@ -204,14 +204,13 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
             cost_low, cost_high = _cost_range(cost, x, rc, float(duals[pool_row]), lp, pool_row, rhs_dn, rhs_up, at)
         why = reasons.loc[iid]
         weight = float(r["weight"])
-        last, following = why["last_entry"], why["next_entry"]
         rows.append({
             "id": iid, "instrument": r["name"], "at": at, "level": x, "lower": lo, "upper": hi,
             "set_by": why["set_by"], "limit": why["what"],
             "rate": rate, "rate_low": rate + down, "rate_high": rate + up,
             "last_rate": last_rate * weight, "next_rate": next_rate * weight,
             "unit_cost": cost, "cost_low": cost_low, "cost_high": cost_high, "reduced_cost": rc,
-            "meaning": _words(iid, x, why, rate, rate + down, rate + up, cost, cost_low, cost_high, last, following),
+            "meaning": _words(why, rate, rate + down, rate + up, cost, cost_low, cost_high),
         })
     cols = ["id", "instrument", "at", "level", "lower", "upper", "set_by", "limit", "rate", "rate_low", "rate_high",
             "last_rate", "next_rate", "unit_cost", "cost_low", "cost_high", "reduced_cost", "meaning"]
@@ -374,7 +373,7 @@ def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:
     return out
 
 
-def _words(iid, x, why, rate, rate_low, rate_high, cost, cost_low, cost_high, last, following) -> str:
+def _words(why, rate, rate_low, rate_high, cost, cost_low, cost_high) -> str:
     """The instrument in one sentence: what holds it, what one entry more or fewer is worth, and the range
     of its rate (its response shifted as a whole) over which the mix stays optimal."""
     costs = ""

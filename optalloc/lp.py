@@ -77,6 +77,22 @@ class LinearProgram:
     scale: float = 1.0  # the objective is integrations / scale
     segments: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)
 
+    def level_rows(self) -> dict[str, list[tuple[str, str, float]]]:
+        """Per instrument, (name, kind, coefficient) of every named row its level appears in — the LP's own
+        coefficients, for reports that price a level against the rows' duals (the response's link rows and
+        the lots' rows left out)."""
+        by_column = {v.name: iid for iid, v in self.level.items()}
+        out: dict[str, list[tuple[str, str, float]]] = {iid: [] for iid in self.level}
+        for name, c in self.constraint.items():
+            kind = self.rows[name].kind
+            if kind in ("response", "lot"):
+                continue
+            for v, coef in c.items():
+                iid = by_column.get(v.name)
+                if iid is not None and coef != 0.0:
+                    out[iid].append((name, kind, float(coef)))
+        return out
+
     @property
     def objective(self) -> pulp.LpAffineExpression:
         """What the solver maximises: the integrations divided by ``scale``."""
@@ -104,9 +120,8 @@ def build_lp(
     relax them, collected in ``LinearProgram.slack`` for the caller to price; ``entries_min`` and
     ``entries_max`` turn the bounds of the instruments the optimiser may change into such rows
     (``entries_min:<id>``, ``entries_max:<id>``). ``money_rows_only`` leaves out caps, coverage and
-    places: to find how pools pay for a fixed plan.
-     ``lean`` builds the response only between the levels' bounds (the same optimum,
-    fewer columns; bounds' reduced costs may then sit on a segment instead).
+    places: to find how pools pay for a fixed plan. ``lean`` builds the response only between the levels'
+    bounds (the same optimum, fewer columns; a bound's reduced cost may then sit on a segment instead).
     """
     inst = problem.instruments
     prob = pulp.LpProblem("optalloc", pulp.LpMaximize)
@@ -137,9 +152,7 @@ def build_lp(
             lo = hi = float(fixed_levels[iid])
         cat = pulp.LpInteger if (integer and r["unit"] == "entries" and int(r["lot"]) == 1) else pulp.LpContinuous
         if integer and r["unit"] == "entries" and lo < hi:
-            # whole entries (lots) only: round the bounds inward, which tightens the relaxation for the MIP
-            step = float(r["lot"])
-            lo, hi = math.ceil(lo / step - 1e-9) * step, math.floor(hi / step + 1e-9) * step
+            lo, hi = whole_bounds(lo, hi, int(r["lot"]))  # tightens the relaxation for the MIP
         # a minimum or maximum the user set can give way (even one that fixes the row), a prepaid,
         # money-only or externally paid row's printed level cannot
         negotiable = r["financing"] not in FIXED_FINANCING and (fixed_levels is None or iid not in fixed_levels)
@@ -277,6 +290,11 @@ def _response(problem: Problem, level: dict[str, pulp.LpVariable], segments: dic
             add(f"response:{iid}", [(x, 1.0), *parts],
                 RowInfo("response", "entries", f"{iid}: its entries in the segments of its response", iid, "=", base))
     return terms, constant
+
+
+def whole_bounds(lower: float, upper: float, lot: int) -> tuple[float, float]:
+    """A row's bounds in whole entries (lots): rounded inward, as the whole-entry LP takes them."""
+    return math.ceil(lower / lot - 1e-9) * lot, math.floor(upper / lot + 1e-9) * lot
 
 
 def preference_weights(problem: Problem) -> dict[str, float]:

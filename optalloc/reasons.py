@@ -15,10 +15,10 @@ that is not an optimum) the binding rows and bounds decide, in the same order of
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import pandas as pd
 
+from .lp import whole_bounds
 from .solve import Solution
 
 CATEGORIES = ("places", "customer stock", "policy", "target groups", "diminishing returns", "budget",
@@ -41,7 +41,7 @@ def level_reasons(solution: Solution) -> pd.DataFrame:
     problem = solution.problem
     inst = problem.instruments
     levels = solution.plan.levels.reindex(inst.index).astype(float)
-    members = _membership(solution)
+    members = solution.level_rows
     checks = solution.checks.set_index("name")
     binding = set(checks.index[checks["binding"] & checks["ok"]])
     duals = solution.duals
@@ -69,49 +69,16 @@ def level_reasons(solution: Solution) -> pd.DataFrame:
 
 
 def _bounds(inst: pd.DataFrame, iid: str, integer: bool) -> tuple[float, float]:
-    """A row's bounds as the LP had them: in whole-entry mode rounded inward to whole entries (lots)."""
+    """A row's bounds as the LP had them (in whole-entry mode rounded inward to whole entries or lots)."""
     lo, hi = float(inst.at[iid, "lower"]), float(inst.at[iid, "upper"])
-    if integer and inst.at[iid, "unit"] == "entries":
-        step = float(inst.at[iid, "lot"])
-        lo, hi = math.ceil(lo / step - 1e-9) * step, math.floor(hi / step + 1e-9) * step
+    if integer and inst.at[iid, "unit"] == "entries" and lo < hi:
+        return whole_bounds(lo, hi, int(inst.at[iid, "lot"]))
     return lo, hi
 
 
 def counts(reasons: pd.DataFrame) -> pd.Series:
     """How many rows each category sets, in the order of :data:`CATEGORIES`."""
     return reasons["set_by"].value_counts().reindex(CATEGORIES, fill_value=0)
-
-
-def _membership(solution: Solution) -> dict[str, list[tuple[str, str, float]]]:
-    """Per instrument: (constraint, kind, coefficient) of every named row its level appears in."""
-    problem = solution.problem
-    out: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
-    for c in problem.costs.itertuples(index=False):
-        if len(c.pools) == 1:
-            name = problem.pool_row(c.pools[0])
-            out[c.instrument].append((name, "budget" if name.startswith("budget") else "pool", float(c.per_unit)))
-        else:
-            out[c.instrument].append((f"split:{c.instrument}:{c.component}", "split", -float(c.per_unit)))
-    inst = problem.instruments
-    for cap in problem.caps:
-        for i in cap.instruments:
-            out[i].append((f"cap:{cap.id}", "cap", float(inst.at[i, "unit_cost"])))
-    entries = inst["unit"] == "entries"
-    for cov in problem.coverage:
-        weight = inst["unit_cost"] if cov.basis == "money" else pd.Series(1.0, index=inst.index)
-        share = problem.groups[cov.group]
-        for i in inst.index[entries]:
-            s = float(share[i])
-            coef = float(weight[i]) * ((s - cov.min_share) if cov.min_share is not None else s)
-            if coef:
-                out[i].append((f"coverage:{cov.id}", "coverage", coef))
-    for lim in problem.place_limits:
-        for i, k in zip(lim.instruments, lim.per_entry):
-            out[i].append((lim.id, "places", float(k)))
-    for rule in problem.limits:
-        for i, c in rule.terms:
-            out[i].append((rule.id, rule.kind, float(c)))
-    return out
 
 
 def _money_price(duals: pd.Series, rows: list[tuple[str, str, float]]) -> float:

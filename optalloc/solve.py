@@ -26,7 +26,7 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pulp
@@ -57,6 +57,8 @@ class Solution:
     reduced_costs: pd.Series | None  # d(integrations)/d(level), by instrument
     checks: pd.DataFrame
     least_money: bool = False
+    level_rows: dict[str, list[tuple[str, str, float]]] = field(default_factory=dict, repr=False)
+    """Per instrument, the named rows its level appears in, with the LP's coefficients."""
 
     @property
     def feasible(self) -> bool:
@@ -318,7 +320,8 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
     if not broken.empty:
         raise SolverError(f"{problem.name}: the {solver} plan breaks {', '.join(broken['name'].head(5))} "
                           "(checked independently); try the other solver")
-    return Solution(problem, plan, "optimal", solver, integer, value, lp.rows, duals, reduced, checks, least_money)
+    return Solution(problem, plan, "optimal", solver, integer, value, lp.rows, duals, reduced, checks, least_money,
+                    lp.level_rows())
 
 
 def evaluate(problem: Problem, levels: pd.Series, solver: str = "highs", kind: str = "evaluated") -> Solution:
@@ -327,7 +330,7 @@ def evaluate(problem: Problem, levels: pd.Series, solver: str = "highs", kind: s
     lp = build_lp(problem, fixed_levels=levels.to_dict())
     checks = check_plan(problem, plan)
     return Solution(problem, plan, kind, solver, False, integrations_of(problem, plan.levels), lp.rows,
-                    None, None, checks)
+                    None, None, checks, level_rows=lp.level_rows())
 
 
 def integrations_of(problem: Problem, levels: pd.Series) -> float:

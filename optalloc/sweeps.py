@@ -75,6 +75,13 @@ def budget_levels(spec: str, steps: int, base: float, least: float | None = None
     return np.linspace(lo, hi, steps)
 
 
+def levels_of(problem: Problem, spec: str, steps: int) -> np.ndarray:
+    """:func:`budget_levels` for a problem: percent of what its new-business pool makes available, and
+    ``min`` the least money a plan needs (solved only where the range asks for it)."""
+    least = least_budget(problem) if "min" in spec else None
+    return budget_levels(spec, steps, problem.new_business_available, least)
+
+
 def least_budget(problem: Problem) -> float:
     """The least money from the new-business pool that any plan satisfying every other rule needs (the
     floors: contracts, stated decisions, coverage, fixed rows), a cent above it so that it is feasible.
