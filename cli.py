@@ -201,6 +201,96 @@ def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: 
     click.echo(explanation_view(explain_plan(problem)))
 
 
+@main.command()
+@model_argument
+@click.option("-s", "--scenario", "scenarios", multiple=True, type=click.Path(path_type=Path),
+              help="A scenario overlay (repeatable, applied in order).")
+@click.option("--draws", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Number of draws of the rates.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the draws (the same seed, the same numbers).")
+@click.option("--distribution", type=click.Choice(["pert", "triangular"]), default="pert", show_default=True,
+              help="Each rate class over its range [low, high], with its value as the mode.")
+@click.option("--correlation", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0, max_open=True),
+              help="Correlation of the classes' errors through one shared factor (0: independent).")
+@click.option("--tail", default=0.05, show_default=True, type=click.FloatRange(0.0, 0.5, min_open=True, max_open=True),
+              help="The share of worst draws the robust plan protects.")
+@click.option("--floor", default="max", show_default=True,
+              help="What the robust plan's worst draws must average: max (the most any plan can), optimal or "
+                   "official (that plan's), or a number of integrations.")
+@click.option("--no-reoptimise", "no_reoptimise", is_flag=True,
+              help="Skip the best plan per draw (no regret, value of information or corridors).")
+@click.option("--basis", type=click.Choice(["gross", "net"]), default=None,
+              help="Integration rates (gross) or net effects (net); default: the rates file's.")
+@rates_option
+@linear_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write every table as CSV, risk.json and three plots (PNG) here.")
+@_guarded
+def risk(model: Path, scenarios: tuple[Path, ...], draws: int, seed: int, distribution: str, correlation: float,
+         tail: float, floor: str, no_reoptimise: bool, basis: str | None, rates: Path | None, linear: bool,
+         out: Path | None) -> None:
+    """How sure the gain is: the official, optimal and a robust plan over random draws of the rates within
+    their ranges, the regret against the best plan per draw, which rate is worth an evaluation (value of
+    information), and each row's corridor."""
+    from optalloc.risk import assess
+    from optalloc.views import risk_report
+
+    _writable(out)
+    problem = _problem(model, rates, scenarios, basis, linear)
+    result = assess(problem, draws=draws, seed=seed, distribution=distribution, correlation=correlation, tail=tail,
+                    floor=floor, reoptimise=not no_reoptimise, progress=_progress_bar())
+    click.echo(risk_report(result))
+    if out is not None:
+        names = _write_risk(out, result)
+        click.echo(f"wrote {', '.join(names)} to {out}")
+
+
+def _write_risk(out: Path, result) -> list[str]:
+    import json
+
+    from optalloc import plotting
+
+    names = []
+    for name, table in result.tables().items():
+        table.to_csv(out / f"{name}.csv")
+        names.append(f"{name}.csv")
+    settings = {"model": str(result.problem.spec.path), "scenarios": list(result.problem.spec.scenarios),
+                "basis": result.problem.basis, "response": result.problem.response_shape,
+                "draws": len(result.draws), "seed": result.draws.seed, "distribution": result.draws.distribution,
+                "correlation": result.draws.correlation, "robust": {k: v for k, v in result.robust.items()}}
+    doc = {"settings": settings,
+           **{name: json.loads(t.to_json(orient="index")) for name, t in result.tables().items()
+              if name not in ("risk_values", "rate_draws")}}
+    (out / "risk.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    names.append("risk.json")
+    figures = {"risk_histogram.png": plotting.risk_histogram(result)}
+    if result.value_of_information is not None:
+        figures["value_of_information.png"] = plotting.value_of_information_bars(result)
+        figures["corridors.png"] = plotting.corridors_chart(result)
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=120)
+        names.append(name)
+    return names
+
+
+def _progress_bar(after_seconds: float = 1.0):
+    """A progress callback that draws a bar on stderr once the work has run longer than ``after_seconds``."""
+    import time
+
+    start = time.perf_counter()
+    shown = {"stage": None, "at": 0.0}
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - start < after_seconds or (done < total and now - shown["at"] < 0.1 and stage == shown["stage"]):
+            return
+        shown.update(stage=stage, at=now)
+        filled = int(30 * done / max(total, 1))
+        click.echo(f"\r{stage}: [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,}", nl=done >= total, err=True)
+
+    return report
+
+
 def _writable(out: Path | None) -> None:
     """Make the output folder now, so that a folder that cannot be written fails before any work."""
     if out is None:

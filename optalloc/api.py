@@ -10,6 +10,7 @@
     why = oa.explain(problem)                     # .constraints, .instruments (shadow prices, ranges, words)
     front = oa.tradeoff(problem, "long_term")     # .front: integrations against a group's reach
     oa.diagnose(problem)                          # for an infeasible scenario: .conflict, .fixes
+    risk = oa.risk(problem, draws=1000, seed=0)   # .summary, .value_of_information, .corridors
 
 Every function raises :class:`~optalloc.errors.OptallocError` subclasses with a message a user can act on;
 an infeasible problem raises :class:`~optalloc.errors.InfeasibleError` whose ``diagnosis`` says why.
@@ -27,6 +28,7 @@ from .explanation import Explanation
 from .explanation import explain as _explain
 from .loading import load_model
 from .problem import Problem, build_problem
+from .risk import Risk, assess
 from .reports import Comparison, compare
 from .scenarios import apply_scenarios
 from .solve import Solution, optimise
@@ -80,10 +82,19 @@ def diagnose(problem: Problem) -> Diagnosis:
     return _diagnose(problem)
 
 
+def risk(problem: Problem, draws: int = 1000, seed: int = 0, distribution: str = "pert", correlation: float = 0.0,
+         tail: float = 0.05, floor: str | float = "max", reoptimise: bool = True) -> Risk:
+    """The official, optimal and a robust plan over ``draws`` random draws of the rates within their ranges
+    (reproducible from ``seed``): distributions, regret, value of information per rate class, corridors.
+    The result has ``.summary``, ``.values``, ``.value_of_information``, ``.corridors``, ``.plans``."""
+    return assess(problem, draws=draws, seed=seed, distribution=distribution, correlation=correlation, tail=tail,
+                  floor=floor, reoptimise=reoptimise)
+
+
 def tradeoff(problem: Problem, group: str, points: int = 21) -> Tradeoff:
     """The Pareto front of expected integrations against the entries reaching ``group``."""
     return _tradeoff(problem, group, points=points, official_levels=problem.instruments["official"])
 
 
-__all__ = ["Comparison", "compare", "cut_order", "diagnose", "explain", "load", "official", "solve", "sweep",
+__all__ = ["Comparison", "compare", "cut_order", "diagnose", "explain", "load", "official", "risk", "solve", "sweep",
            "tradeoff"]

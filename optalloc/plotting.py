@@ -88,3 +88,66 @@ def tradeoff_front(t: Tradeoff, group_label: str = "", title: str = "") -> Figur
     bottom.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+PLAN_COLOURS = {"official": "tab:grey", "optimal": "tab:blue", "robust": "tab:green"}
+
+
+def risk_histogram(risk, title: str = "") -> Figure:
+    """The distribution of expected integrations over the rate draws: official, optimal and robust plans."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    values = risk.values
+    lo, hi = float(values[list(PLAN_COLOURS)].min().min()), float(values[list(PLAN_COLOURS)].max().max())
+    bins = 40 if hi > lo else 1
+    for plan, colour in PLAN_COLOURS.items():
+        v = values[plan]
+        ax.hist(v, bins=bins, range=(lo, hi) if hi > lo else None, histtype="step", linewidth=1.6, color=colour,
+                label=f"{plan}: mean {v.mean():,.1f}, 5 % {v.quantile(0.05):,.1f}")
+    ax.set_xlabel(f"expected integrations ({risk.problem.basis}) over {len(values):,} draws of the rates")
+    ax.set_ylabel("draws")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    ax.set_title(title or f"{risk.problem.name}: how sure the gain is (assumed ranges drive most of the spread)")
+    fig.tight_layout()
+    return fig
+
+
+def value_of_information_bars(risk, title: str = "") -> Figure:
+    """Expected value of perfect information per rate class, hatched where the class's range is assumed."""
+    voi = risk.value_of_information.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(voi) + 1.5))
+    assumed = (voi["status"] == "assumption").to_numpy()
+    bars = ax.barh(voi.index.astype(str), voi["integrations"], color="tab:purple")
+    for bar, is_assumed in zip(bars, assumed):
+        if is_assumed:
+            bar.set_hatch("//")
+            bar.set_facecolor("white")
+            bar.set_edgecolor("tab:purple")
+    ax.set_xlabel("expected integrations gained by knowing the class's rate before planning (hatched: assumed range)")
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title(title or f"{risk.problem.name}: which evaluation is worth commissioning")
+    fig.tight_layout()
+    return fig
+
+
+def corridors_chart(risk, rows: int = 20, title: str = "") -> Figure:
+    """Per instrument (those that move most): its range of levels, the 5–95 % range of its best level over
+    the draws, and the optimal and robust plans' levels, as shares of its range."""
+    c = risk.corridors.head(rows).iloc[::-1]
+    width = (c["maximum"] - c["minimum"]).replace(0, 1.0)
+
+    def share(col: str) -> pd.Series:
+        return (c[col] - c["minimum"]) / width
+
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(c) + 1.5))
+    y = range(len(c))
+    ax.hlines(list(y), 0, 1, color="lightgrey", linewidth=6, label="from minimum to maximum")
+    ax.hlines(list(y), share("p5"), share("p95"), color="tab:orange", linewidth=6, label="best level, 5–95 % of draws")
+    ax.scatter(share("optimal"), list(y), color=PLAN_COLOURS["optimal"], zorder=3, label="optimal plan", s=18)
+    ax.scatter(share("robust"), list(y), color=PLAN_COLOURS["robust"], zorder=3, marker="x", label="robust plan")
+    ax.set_yticks(list(y), c.index.astype(str))
+    ax.set_xlabel("level as a share of the row's range (0: its minimum, 1: its maximum)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title or f"{risk.problem.name}: corridors of the best plan under rate uncertainty")
+    fig.tight_layout()
+    return fig

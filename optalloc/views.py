@@ -541,3 +541,87 @@ def explanation_view(e) -> str:
     for iid in sorted(t.index, key=lambda i: (order.get(t.at[i, "set_by"], 99), i)):
         parts.append(f"- {t.at[iid, 'meaning']}")
     return "\n".join(parts)
+
+# ----- rate uncertainty -----
+
+
+def risk_report(r, corridor_rows: int = 12) -> str:
+    """The risk assessment: the plans' distributions, the robust plan, the value of information, corridors."""
+    s = r.draws.classes
+    tail = r.robust["tail"]
+    worst = f"worst_{round(tail * 100)}pct_average"
+    assumed = int((s["status"] == "assumption").sum())
+    corr = (f"classes correlated {r.draws.correlation:g} through one shared factor" if r.draws.correlation
+            else "classes independent")
+    head = (f"{r.problem.name}: {len(r.draws):,} draws of the rates ({r.problem.basis}, {r.problem.response_shape} "
+            f"response; {r.draws.distribution.upper() if r.draws.distribution == 'pert' else r.draws.distribution} "
+            f"on each class's range with its value as the mode; {corr}; seed {r.draws.seed})")
+    note = (f"{assumed} of the {len(s)} rate classes have an assumed range (status: assumption in the rates file): "
+            "the spread below comes from those assumed ranges, not from measurements — not a finding on its own")
+    cols = [
+        Col(None, "plan", align="<"),
+        Col("mean", "mean", lambda v: number(v, 1)),
+        Col("sd", "sd", lambda v: number(v, 1)),
+        Col("p5", "5 %", lambda v: number(v, 1)),
+        Col("p50", "50 %", lambda v: number(v, 1)),
+        Col("p95", "95 %", lambda v: number(v, 1)),
+        Col(worst, f"worst {tail:.0%} avg", lambda v: number(v, 1)),
+        Col("beats_official", "beats official", lambda v: percent(v, 1)),
+    ]
+    if "regret_mean" in r.summary:
+        cols += [Col("regret_mean", "regret mean", lambda v: number(v, 1)),
+                 Col("regret_p95", "regret 95 %", lambda v: number(v, 1))]
+    parts = [head, note, "", render(r.summary, cols, title="Expected integrations over the draws (regret: short of "
+                                                           "the best plan for the same draw)")]
+    gain = r.values["optimal"] - r.values["official"]
+    parts.append(f"gain of the optimal plan over the official: mean {signed_count(gain.mean(), 1)}, 5–95 % "
+                 f"{signed_count(gain.quantile(0.05), 1)} … {signed_count(gain.quantile(0.95), 1)}; "
+                 f"it beats the official plan in {percent((gain > 0).mean(), 1)} of the draws")
+    parts.append(r.robust["words"])
+    moved = (r.plans["robust"] - r.plans["optimal"]).abs()
+    changed = moved[moved > 1e-6 * r.plans["optimal"].abs().clip(lower=1.0)]
+    parts.append(f"the robust plan differs from the optimal plan in {len(changed)} rows"
+                 + (": " + ", ".join(f"{i} {signed_count(r.plans.at[i, 'robust'] - r.plans.at[i, 'optimal'], 1)}"
+                                     for i in changed.sort_values(ascending=False).index[:6]) if len(changed) else ""))
+    if r.value_of_information is not None:
+        voi = r.value_of_information
+        parts += ["", render(voi, [
+            Col("rank", "#"),
+            Col(None, "class", align="<"),
+            Col("integrations", "integrations", lambda v: number(v, 2)),
+            Col("euros", "€ of budget worth as much", money),
+            Col("range", "range", align=">"),
+            Col("status", "range is", align="<"),
+        ], title="Value of information: what knowing a class's rate before planning adds on average (expected value "
+                 "of perfect information)")]
+        every = r.perfect_information
+        parts.append(f"all rates known before planning: {number(every['integrations'], 2)} integrations on average "
+                     f"({money(every['euros'])} € of budget worth as much, at {number(every['integrations_per_euro'] * 1000, 4)} "
+                     "integrations per 1,000 €)")
+        parts.append("a class whose range is an assumption ranks by that assumed range: its value says which "
+                     "evaluation would settle the assumption, not how uncertain the rate is known to be")
+    if r.corridors is not None and not r.corridors.empty:
+        c = r.corridors.head(corridor_rows).copy()
+        c["note"] = [_box_note(r.problem, i) for i in c.index]
+        parts += ["", render(c, [
+            Col(None, "instrument", align="<"),
+            Col("at_minimum", "at min", lambda v: percent(v, 0)),
+            Col("between", "between", lambda v: percent(v, 0)),
+            Col("at_maximum", "at max", lambda v: percent(v, 0)),
+            Col("p5", "5 %", lambda v: count(v, 1)),
+            Col("p95", "95 %", lambda v: count(v, 1)),
+            Col("optimal", "optimal", lambda v: count(v, 1)),
+            Col("robust", "robust", lambda v: count(v, 1)),
+            Col("note", "", align="<"),
+        ], title=f"Corridors: where each row's best level sits over the draws ({len(c)} that move most of "
+                 f"{len(r.corridors)}; the CSV has all)")]
+    if r.seconds:
+        parts += ["", "time: " + ", ".join(f"{k} {v:.2f} s" for k, v in r.seconds.items())]
+    return "\n".join(parts)
+
+
+def _box_note(problem, iid: str) -> str:
+    """Says where a bound the corridor meets is only the fallback box (not a finding)."""
+    inst = problem.instruments
+    sides = [side for side in ("lower", "upper") if inst.at[iid, f"{side}_source"] == "box"]
+    return f"{' and '.join('min' if s == 'lower' else 'max' for s in sides)} set by the fallback box: not a finding" if sides else ""

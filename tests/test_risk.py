@@ -1,0 +1,203 @@
+"""Issue 12: how sure the gain is — rates drawn within their ranges, the plans' distributions, a robust plan,
+the value of information and corridors. Values on the draws are recomputed from the raw files
+(tests/independent_check.py reads them and shares no code with optalloc); tail averages by sorting."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import optalloc as oa
+from cli import main
+
+from . import independent_check as ic
+from .conftest import MODEL, RATES
+from .helpers import plan_dict
+
+RAW = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
+RAW_RATES = yaml.safe_load(RATES.read_text(encoding="utf-8"))
+DRAWS = 300
+
+
+@pytest.fixture(scope="module")
+def risk(problem):
+    return oa.risk(problem, draws=DRAWS, seed=7)
+
+
+def raw_value(levels: dict[str, float], figures: dict[str, float], basis: str = "gross") -> float:
+    """A plan's expected integrations when each rate class takes ``figures``: every row's diminishing-returns
+    curve from the raw files, moved by its class's error (its own rate in proportion), the floor left where
+    it is, each marginal rate kept within [0, 1] (gross) or [−1, 1] (net)."""
+    d = ic.derive(RAW)
+    prio = RAW.get("priorities", {}) or {}
+    low_end_at = RAW["assumptions"]["response"]["low_end_at"]
+    lowest = 0.0 if basis == "gross" else -1.0
+    total = 0.0
+    for iid, info in d["rows"].items():
+        if info["unit"] != "entries":
+            continue
+        row = info["row"]
+        cls = RAW_RATES["classes"][row["rate_class"]][basis]
+        own = (row.get("rate") or {}).get(basis)
+        rate = cls["value"] if own is None else own
+        spread = (cls["value"] - cls["low"]) * (abs(rate / cls["value"]) if cls["value"] else 1.0)
+        error = (figures[row["rate_class"]] - cls["value"]) * (abs(rate / cls["value"]) if cls["value"] else 1.0)
+        segments = ic.response_segments(info["official"], rate, spread, low_end_at)
+        if len(segments) == 1:
+            moved = [min(1.0, max(lowest, segments[0][2] + error))]
+        else:
+            floor = segments[-1][2]
+            moved = [min(1.0, max(lowest, max(m + error, floor))) for _, _, m in segments[:-1]] + [floor]
+        weight = 1 + sum(s * prio.get(g, 0) for g, s in row.get("groups", {}).items())
+        x = levels[iid]
+        total += weight * sum(m * max(0.0, min(x, end) - start) for (start, end, _), m in zip(segments, moved))
+    return total
+
+
+def worst_average(values: np.ndarray, tail: float) -> float:
+    """The average of the worst ``tail`` share, by sorting (``tail`` × N whole here)."""
+    k = round(tail * len(values))
+    return float(np.sort(values)[:k].mean())
+
+
+def test_values_on_the_draws_agree_with_the_raw_files(risk):
+    figures = risk.draws.figures
+    for plan in ("official", "optimal", "robust"):
+        levels = risk.plans[plan].to_dict()
+        for d in (0, 1, 17, DRAWS - 1):
+            expected = raw_value(levels, figures.iloc[d].to_dict())
+            assert math.isclose(risk.values.at[d, plan], expected, rel_tol=1e-9), (plan, d)
+
+
+def test_the_draws_stay_within_their_ranges_and_centre_on_the_pert_mean(risk):
+    classes = risk.draws.classes
+    figures = risk.draws.figures
+    assert (figures >= classes["low"] - 1e-12).all().all() and (figures <= classes["high"] + 1e-12).all().all()
+    spread = classes["high"] - classes["low"]
+    pert_mean = (classes["low"] + 4 * classes["value"] + classes["high"]) / 6  # the textbook PERT mean
+    # standard error of a mean of 300 draws is below a tenth of the range: 4 standard errors
+    assert ((figures.mean() - pert_mean).abs() <= 4 * spread / 6 / math.sqrt(DRAWS) + 1e-12).all()
+
+
+def test_the_same_seed_gives_the_same_numbers_and_another_seed_others(problem, risk):
+    again = oa.risk(problem, draws=DRAWS, seed=7)
+    assert np.array_equal(again.values.to_numpy(), risk.values.to_numpy())
+    assert again.summary.equals(risk.summary)
+    assert again.value_of_information.equals(risk.value_of_information)
+    other = oa.risk(problem, draws=DRAWS, seed=8, reoptimise=False)
+    assert not np.array_equal(other.values["optimal"].to_numpy(), risk.values["optimal"].to_numpy())
+
+
+def test_the_best_plan_per_draw_is_at_least_every_fixed_plan(risk):
+    best = risk.values["best"].to_numpy()
+    for plan in ("official", "optimal", "robust"):
+        assert (best >= risk.values[plan].to_numpy() - 1e-7 * np.abs(best)).all(), plan
+    # and it is each draw's own optimum: the per-draw levels valued from the raw files
+    figures = risk.draws.figures
+    for d in (3, 99):
+        levels = risk.best_levels.iloc[d].to_dict()
+        assert math.isclose(best[d], raw_value(levels, figures.iloc[d].to_dict()), rel_tol=1e-9)
+
+
+def test_the_robust_plan_protects_the_tail_and_passes_the_independent_checker(risk):
+    tail = risk.robust["tail"]
+    for plan in ("optimal", "official"):
+        assert (worst_average(risk.values["robust"].to_numpy(), tail)
+                >= worst_average(risk.values[plan].to_numpy(), tail) - 1e-6)
+    assert risk.summary.at["robust", "p5"] >= risk.summary.at["optimal", "p5"] - 1e-6
+    levels, split = plan_dict(risk.solutions["robust"])
+    assert ic.violations(RAW, levels, split) == []
+
+
+def test_a_floor_at_the_optimal_plans_tail_gives_at_least_its_mean(problem):
+    r = oa.risk(problem, draws=200, seed=3, floor="optimal", reoptimise=False)
+    assert r.summary.at["robust", "mean"] >= r.summary.at["optimal", "mean"] - 1e-6
+    assert (worst_average(r.values["robust"].to_numpy(), 0.05)
+            >= worst_average(r.values["optimal"].to_numpy(), 0.05) - 1e-6)
+
+
+def test_every_value_of_information_is_at_least_zero_and_at_most_knowing_everything(risk):
+    voi = risk.value_of_information["integrations"]
+    assert (voi >= -1e-7).all()
+    assert voi.max() <= risk.perfect_information["integrations"] + 1e-7
+    assert voi.max() > 0  # something is worth knowing: the test sees the ranking, not a column of zeros
+    # a class without spread is worth nothing to learn
+    classes = risk.draws.classes
+    flat = classes.index[classes["high"] == classes["low"]]
+    assert (voi[flat] == 0).all()
+    # knowing everything is worth the best-on-average plan's mean regret: a second way to the same figure
+    best = risk.values["best"].to_numpy()
+    mean_rates = risk.draws.segment_rates.mean(axis=0)
+    assert risk.perfect_information["integrations"] <= float(np.mean(best - risk.values["optimal"])) + 1e-7
+    assert mean_rates.shape[0] == len(risk.problem.response)
+
+
+def test_collapsed_ranges_give_the_deterministic_optimum_with_no_spread(tmp_path):
+    rates = yaml.safe_load(RATES.read_text(encoding="utf-8"))
+    for cls in rates["classes"].values():
+        for basis in ("gross", "net"):
+            cls[basis]["low"] = cls[basis]["high"] = cls[basis]["value"]
+    path = tmp_path / "collapsed.yaml"
+    path.write_text(yaml.safe_dump(rates, allow_unicode=True), encoding="utf-8")
+    problem = oa.load(MODEL, rates=path)
+    r = oa.risk(problem, draws=40, seed=1)
+    optimum = oa.solve(problem)
+    assert (r.summary["sd"].abs() < 1e-9).all()
+    assert np.allclose(r.values["optimal"], optimum.integrations, rtol=1e-12)
+    assert np.allclose(r.values["best"], optimum.integrations, rtol=1e-9)
+    assert (r.value_of_information["integrations"] == 0).all()
+    levels, _ = plan_dict(optimum)
+    assert math.isclose(ic.integrations(RAW, rates, levels), optimum.integrations, rel_tol=1e-9)
+
+
+def test_corridors_count_every_draw_once(risk):
+    c = risk.corridors
+    assert np.allclose(c[["at_minimum", "between", "at_maximum"]].sum(axis=1), 1.0)
+    assert (c["p5"] <= c["p95"] + 1e-9).all()
+    assert ((c["p5"] >= c["minimum"] - 1e-6) & (c["p95"] <= c["maximum"] + 1e-6)).all()
+    # recount one row from the per-draw levels
+    iid = c.index[0]
+    col = risk.best_levels[iid]
+    lo, hi = c.at[iid, "minimum"], c.at[iid, "maximum"]
+    assert math.isclose(c.at[iid, "at_minimum"], float((np.abs(col - lo) <= 1e-6 * max(1, hi)).mean()))
+
+
+def test_correlated_draws_move_together(problem):
+    independent = oa.risk(problem, draws=400, seed=5, reoptimise=False).draws.figures
+    shared = oa.risk(problem, draws=400, seed=5, correlation=0.8, reoptimise=False).draws.figures
+    varying = independent.columns[independent.std() > 0]
+
+    def mean_correlation(f):
+        c = np.corrcoef(f[varying].to_numpy().T)
+        return c[np.triu_indices_from(c, 1)].mean()
+
+    assert abs(mean_correlation(independent)) < 0.1
+    assert mean_correlation(shared) > 0.6
+
+
+def test_cli_prints_the_table_and_writes_every_table(tmp_path):
+    out = tmp_path / "risk"
+    result = CliRunner().invoke(main, ["risk", str(MODEL), "--draws", "120", "--seed", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Expected integrations over the draws" in result.output
+    assert "Value of information" in result.output and "not a finding" in result.output
+    for name in ("risk_summary.csv", "value_of_information.csv", "corridors.csv", "risk_values.csv", "risk.json",
+                 "risk_histogram.png", "value_of_information.png", "corridors.png"):
+        assert (out / name).stat().st_size > 0, name
+    import pandas as pd
+
+    written = pd.read_csv(out / "risk_summary.csv", index_col=0)
+    again = oa.risk(oa.load(MODEL), draws=120, seed=2)
+    assert np.allclose(written["mean"].to_numpy(), again.summary["mean"].to_numpy(), rtol=1e-12)
+
+
+def test_cli_refuses_a_floor_that_is_not_one():
+    """A wrong option is a usage error (exit 2, as for sweep's --budget): one line naming it and what is allowed."""
+    result = CliRunner().invoke(main, ["risk", str(MODEL), "--draws", "10", "--floor", "lots"])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == ["optalloc: --floor: 'lots' — max, optimal, official or a number of "
+                                          "expected integrations"]
