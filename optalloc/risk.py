@@ -536,7 +536,7 @@ def _summary(values: pd.DataFrame, tail: float) -> pd.DataFrame:
 
 
 def _robust_words(info: dict, summary: pd.DataFrame, tail: float) -> str:
-    share = f"{tail:.0%}"
+    share = f"{tail * 100:g} %"
     floor = info["floor"]
     what = {"max": "the most any such plan can", "optimal": "as much as the optimal plan's",
             "official": "as much as the official plan's"}.get(floor, "the floor asked for") \

@@ -565,7 +565,7 @@ def risk_report(r, corridor_rows: int = 12) -> str:
         Col("p5", "5 %", lambda v: number(v, 1)),
         Col("p50", "50 %", lambda v: number(v, 1)),
         Col("p95", "95 %", lambda v: number(v, 1)),
-        Col(worst, f"worst {tail:.0%} avg", lambda v: number(v, 1)),
+        Col(worst, f"worst {tail * 100:g} % avg", lambda v: number(v, 1)),
         Col("beats_official", "beats official", lambda v: percent(v, 1)),
     ]
     if "regret_mean" in r.summary:
