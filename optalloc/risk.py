@@ -183,7 +183,6 @@ def _segment_rates(problem: Problem, classes: pd.DataFrame, figures: np.ndarray)
         scale = abs(float(inst.at[iid, "rate"]) / value) if value != 0 else 1.0
         shift[:, s] = (figures[:, position[cls]] - value) * scale
     moved = np.clip(np.maximum(rates + shift, floor), lowest, 1.0)
-    moved[:, floor_segment] = rates[floor_segment]
     weight = inst["weight"].to_numpy(dtype=float)[inst.index.get_indexer(ids)]
     return moved * weight
 
@@ -335,6 +334,7 @@ def assess(problem: Problem, draws: int = 1000, seed: int = 0, distribution: str
         clock["value of information"] = time.perf_counter() - start
         corridors = _corridors(problem, best_levels, plans)
     summary = _summary(values, tail)
+    summary["keeps_every_rule"] = [bool(s.feasible) for s in (base, optimal, robust)]
     robust_info["words"] = _robust_words(robust_info, summary, tail)
     return Risk(problem, rd, plans, values, best_levels, summary, voi, corridors, robust_info, perfect, clock,
                 {"official": base, "optimal": optimal, "robust": robust})

@@ -578,6 +578,12 @@ def risk_report(r, corridor_rows: int = 12) -> str:
                  f"{signed_count(gain.quantile(0.05), 1)} … {signed_count(gain.quantile(0.95), 1)}; "
                  f"it beats the official plan in {percent((gain > 0).mean(), 1)} of the draws")
     parts.append(r.robust["words"])
+    if not r.summary.at["official", "keeps_every_rule"]:
+        broken = r.solutions["official"].checks
+        broken = broken[~broken["ok"]]
+        parts.append(f"NOTE: the official plan breaks {len(broken)} rule(s) of this model ({', '.join(broken['name'].head(3))}"
+                     f"{' …' if len(broken) > 3 else ''}): its values are not attainable here, and its regret can be "
+                     "negative (it is measured against plans that keep every rule)")
     moved = (r.plans["robust"] - r.plans["optimal"]).abs()
     changed = moved[moved > 1e-6 * r.plans["optimal"].abs().clip(lower=1.0)]
     parts.append(f"the robust plan differs from the optimal plan in {len(changed)} rows"

@@ -71,16 +71,35 @@ def test_values_on_the_draws_agree_with_the_raw_files(risk):
         for d in (0, 1, 17, DRAWS - 1):
             expected = raw_value(levels, figures.iloc[d].to_dict())
             assert math.isclose(risk.values.at[d, plan], expected, rel_tol=1e-9), (plan, d)
+    # far beyond any bound, where every curve has reached its floor: the floor must not move with the rate
+    far = (risk.plans["official"] * 6 + 10).to_numpy()
+    far_levels = dict(zip(risk.plans.index, far))
+    for d in (2, 5):
+        assert math.isclose(risk.draws.values(far)[d, 0], raw_value(far_levels, figures.iloc[d].to_dict()),
+                            rel_tol=1e-9)
 
 
-def test_the_draws_stay_within_their_ranges_and_centre_on_the_pert_mean(risk):
-    classes = risk.draws.classes
-    figures = risk.draws.figures
-    assert (figures >= classes["low"] - 1e-12).all().all() and (figures <= classes["high"] + 1e-12).all().all()
-    spread = classes["high"] - classes["low"]
-    pert_mean = (classes["low"] + 4 * classes["value"] + classes["high"]) / 6  # the textbook PERT mean
-    # standard error of a mean of 300 draws is below a tenth of the range: 4 standard errors
-    assert ((figures.mean() - pert_mean).abs() <= 4 * spread / 6 / math.sqrt(DRAWS) + 1e-12).all()
+@pytest.mark.parametrize("distribution", ["pert", "triangular"])
+def test_the_draws_follow_their_distribution(problem, distribution):
+    """Mean and variance of 20,000 draws against the textbook formulas: PERT (a scaled beta) has mean
+    (a + 4m + b) / 6 and variance (μ − a)(b − μ) / 7; the triangular (a + m + b) / 3 and
+    (a² + m² + b² − am − ab − mb) / 18."""
+    from optalloc.risk import draw_rates
+
+    rd = draw_rates(problem, 20_000, seed=11, distribution=distribution)
+    c = rd.classes
+    a, m, b = c["low"], c["value"], c["high"]
+    if distribution == "pert":
+        mean = (a + 4 * m + b) / 6
+        variance = (mean - a) * (b - mean) / 7
+    else:
+        mean = (a + m + b) / 3
+        variance = (a**2 + m**2 + b**2 - a * m - a * b - m * b) / 18
+    f = rd.figures
+    assert ((f >= a - 1e-12) & (f <= b + 1e-12)).all().all()
+    sd = np.sqrt(variance)
+    assert ((f.mean() - mean).abs() <= 4 * sd / math.sqrt(len(f)) + 1e-12).all()
+    assert ((f.var() - variance).abs() <= 0.05 * variance + 1e-15).all()
 
 
 def test_the_same_seed_gives_the_same_numbers_and_another_seed_others(problem, risk):
@@ -93,6 +112,7 @@ def test_the_same_seed_gives_the_same_numbers_and_another_seed_others(problem, r
 
 
 def test_the_best_plan_per_draw_is_at_least_every_fixed_plan(risk):
+    assert risk.summary["keeps_every_rule"].all()  # every plan compared is feasible in the shipped model
     best = risk.values["best"].to_numpy()
     for plan in ("official", "optimal", "robust"):
         assert (best >= risk.values[plan].to_numpy() - 1e-7 * np.abs(best)).all(), plan
@@ -201,3 +221,11 @@ def test_cli_refuses_a_floor_that_is_not_one():
     assert result.exit_code == 2, result.output
     assert result.output.splitlines() == ["optalloc: --floor: 'lots' — max, optimal, official or a number of "
                                           "expected integrations"]
+
+
+def test_an_official_plan_that_breaks_the_scenario_is_said_to(tmp_path):
+    """Under a 10 % cut the official plan spends money the model no longer has: the report says so."""
+    result = CliRunner().invoke(main, ["risk", str(MODEL), "-s", str(MODEL.parent.parent / "scenarios" / "cut-10.yaml"),
+                                       "--draws", "50", "--no-reoptimise"])
+    assert result.exit_code == 0, result.output
+    assert "NOTE: the official plan breaks" in result.output and "budget:new_business" in result.output
