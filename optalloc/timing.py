@@ -17,7 +17,6 @@ federal programme's rows (paid by the programme's own yearly money) and EGT co-f
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -349,9 +348,6 @@ def cash_limit_words(timing: Timing) -> list[str]:
         f"({tf.commitments.status})",
     ]
 
-
-def _nan_to_zero(v: float) -> float:
-    return 0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
 def money_factors(timing: Timing, quarters: pd.DataFrame) -> pd.Series:
