@@ -11,6 +11,11 @@
     front = oa.tradeoff(problem, "long_term")     # .front: integrations against a group's reach
     oa.diagnose(problem)                          # for an infeasible scenario: .conflict, .fixes
     risk = oa.risk(problem, draws=1000, seed=0)   # .summary, .value_of_information, .corridors
+    year = oa.year(problem)                       # .cash, .commitments, .timed.quarters, .stages (by quarter)
+    oa.frontier(problem)                          # .table, .changes: least change for 10 % … 100 % of the gain
+    oa.corridors(problem, epsilon=0.02)           # .table: each instrument's least and most level within ε
+    oa.alternatives(problem, epsilon=0.02, count=3)  # .summary, .areas, .instruments: plans within ε, side by side
+    oa.evaluate(problem, "my-plan.csv")           # .broken, .comparison: a user's plan checked and valued
 
 Every function raises :class:`~optalloc.errors.OptallocError` subclasses with a message a user can act on;
 an infeasible problem raises :class:`~optalloc.errors.InfeasibleError` whose ``diagnosis`` says why.
@@ -22,12 +27,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .alternatives import DEFAULT_COUNT, DEFAULT_EPSILON, Alternatives, Corridors
+from .alternatives import alternatives as _alternatives
+from .alternatives import corridors as _corridors
 from .diagnosis import Diagnosis
 from .diagnosis import diagnose as _diagnose
 from .explanation import Explanation
 from .explanation import explain as _explain
-from .loading import load_model
-from .problem import Problem, build_problem
+from .frontier import DEFAULT_SHARES, Frontier
+from .frontier import frontier as _frontier
+from .loading import check_plannable, load_model
+from .planfile import PlanCheck, evaluate_plan
+from .problem import Problem, build_problem, check_objective
 from .risk import Risk, assess
 from .reports import Comparison, compare
 from .scenarios import apply_scenarios
@@ -51,7 +62,10 @@ def load(model: str | Path, scenarios: Sequence[str | Path | Mapping[str, Any]] 
         scenarios = [scenarios]
     if scenarios:
         spec = apply_scenarios(spec, list(scenarios))
-    return build_problem(spec, basis=basis, response=response)  # type: ignore[arg-type]
+    check_plannable(spec)  # a budget of 0 € or less: nothing to plan (one rule for every command)
+    problem = build_problem(spec, basis=basis, response=response)  # type: ignore[arg-type]
+    check_objective(problem)  # every rate 0: nothing to maximise
+    return problem
 
 
 def solve(problem: Problem, solver: str = "highs", integer: bool = False, least_money: bool = False) -> Solution:
@@ -82,6 +96,17 @@ def diagnose(problem: Problem) -> Diagnosis:
     return _diagnose(problem)
 
 
+def year(problem: Problem, timing: str | Path | None = None, staged: bool = True):
+    """The year in quarters (see :mod:`optalloc.timing` and :mod:`optalloc.stages`): cash per month, commitments
+    into the next two years, the optimal plan by quarter and, with ``staged``, decisions in stages over the
+    timing file's events. ``timing`` defaults to the model's ``<model>-timing.yaml``."""
+    from .stages import plan_year
+    from .timing import default_timing_path, load_timing
+
+    path = timing or default_timing_path(problem.spec.path)
+    return plan_year(problem, load_timing(path, problem), staged=staged)
+
+
 def risk(problem: Problem, draws: int = 1000, seed: int = 0, distribution: str = "pert", correlation: float = 0.0,
          tail: float = 0.05, floor: str | float = "max", reoptimise: bool = True) -> Risk:
     """The official, optimal and a robust plan over ``draws`` random draws of the rates within their ranges
@@ -96,5 +121,37 @@ def tradeoff(problem: Problem, group: str, points: int = 21) -> Tradeoff:
     return _tradeoff(problem, group, points=points, official_levels=problem.instruments["official"])
 
 
-__all__ = ["Comparison", "compare", "cut_order", "diagnose", "explain", "load", "official", "risk", "solve", "sweep",
-           "tradeoff"]
+def frontier(problem: Problem, shares: Sequence[float] = DEFAULT_SHARES, *, optimal: Solution | None = None,
+             official: Solution | None = None) -> Frontier:
+    """For each share of the attainable gain (0, 0.1 … 1), the plan closest to the official one: the least
+    euros moved (an LP) and the fewest rows touched (a MILP). The result has ``.table``, ``.changes`` (which
+    rows change, by how much) and ``.plans``; pass ``optimal``/``official`` if already solved."""
+    return _frontier(problem, tuple(shares), optimal=optimal, official=official)
+
+
+def corridors(problem: Problem, epsilon: float = DEFAULT_EPSILON, *, optimal: Solution | None = None,
+              official: Solution | None = None) -> Corridors:
+    """Each adjustable instrument's least and most level among the plans within ``epsilon`` (a share, 0.02) of
+    the optimum, every end proven; ``.table`` (ends, what holds them, the proofs), ``.seconds``."""
+    return _corridors(problem, epsilon, optimal=optimal, official=official)
+
+
+def alternatives(problem: Problem, epsilon: float = DEFAULT_EPSILON, count: int = DEFAULT_COUNT, *,
+                 optimal: Solution | None = None, official: Solution | None = None) -> Alternatives:
+    """``count`` plans within ``epsilon`` of the optimum that differ from the optimal plan and from each other
+    as much as the search finds, beside the official and optimal plan: ``.summary``, ``.areas``,
+    ``.instruments``, ``.kennzahlen``, ``.levels``, ``.distances``; ``.plans`` holds their Solutions."""
+    return _alternatives(problem, epsilon, count, optimal=optimal, official=official)
+
+
+def evaluate(problem: Problem, plan: str | Path | Mapping[str, float], integer: bool = False, *,
+             optimal: Solution | None = None, official: Solution | None = None) -> PlanCheck:
+    """A user's plan — a plan file (CSV with id and level, or plan.json of ``solve --out``) or levels per
+    instrument id, the others at their official level — valued like the official plan: ``.solution``,
+    ``.comparison`` (the official shape), ``.broken`` (each broken rule and by how much), ``.ok``,
+    ``.share_of_gain``; pass ``optimal``/``official`` if already solved."""
+    return evaluate_plan(problem, plan, integer=integer, optimal=optimal, official=official)
+
+
+__all__ = ["Comparison", "alternatives", "compare", "corridors", "cut_order", "diagnose", "evaluate", "explain",
+           "frontier", "load", "official", "risk", "solve", "sweep", "year", "tradeoff"]

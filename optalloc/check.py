@@ -1,4 +1,7 @@
-"""Independent checker: does a plan satisfy every rule of the problem? Plain arithmetic, no solver.
+"""Constraint checker: does a plan satisfy every rule of the problem? Plain arithmetic, no solver.
+
+Separate from the LP and the solver, not from optalloc: it checks a plan against optalloc's own reading of the
+model (the :class:`~optalloc.problem.Problem`). The tests hold the independent reading (``tests/raw_check.py``).
 
 ``check_plan(problem, plan)`` recomputes each constraint the LP claims — bounds, lots, pool money, legal
 caps, coverage, places, contracted capacity, stated policy rules, customer stock — from the plan's levels and its money, and returns one row per constraint, named

@@ -54,6 +54,17 @@ class UsageError(OptallocError):
         super().__init__(f"{argument}: {_short(value)} — {allowed}")
 
 
+class OutputError(OptallocError):
+    """An output folder or file that cannot be written (a folder where a file belongs, no permission, a full
+    disk). Raised before any file of the set is put in place: the folder keeps what it held."""
+
+    exit_code = 2
+
+    def __init__(self, path: object, problem: str):
+        self.path = path
+        super().__init__(f"{path}: {problem}")
+
+
 class SolverError(OptallocError):
     """The solver failed for a reason other than infeasibility (unbounded, numerical trouble, not installed)."""
 
@@ -61,21 +72,60 @@ class SolverError(OptallocError):
 
 
 def _short(value: object, limit: int = 60) -> str:
-    """The value as the YAML file spells it (true, null, {key: ...}), cut to ``limit`` characters."""
+    """The value as the YAML file spells it (true, null, {key: ...}), cut to ``limit`` characters.
+
+    Never builds more text than that: a value may be a long string or a deeply nested, alias-expanded
+    structure, whose full ``repr`` alone could exhaust the memory."""
     if value is _MISSING:
         return "missing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null (empty)"
     if isinstance(value, dict):
-        inner = (("..." if isinstance(v, (dict, list)) else _short(v, 20)) for v in value.values())
-        text = "{" + ", ".join(f"{k}: {v}" for k, v in zip(value, inner)) + "}"
-        if len(text) > limit:
-            text = "{" + ", ".join(f"{k}: ..." for k in list(value)[:3]) + (", ...}" if len(value) > 3 else "}")
+        inner = (("..." if isinstance(v, (dict, list)) else _short(v, 20)) for v in list(value.values())[:limit])
+        text = "{" + ", ".join(f"{str(k)[:20]}: {v}" for k, v in zip(list(value)[:limit], inner)) + "}"
+        if len(text) > limit or len(value) > limit:
+            first = ", ".join(f"{str(k)[:20]}: ..." for k in list(value)[:3])
+            text = "{" + first + (", ...}" if len(value) > 3 else "}")
     else:
-        text = repr(value)
+        text = _bounded(value, limit)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bounded(value: object, limit: int) -> str:
+    """``repr(value)`` (YAML's spelling of true, false and null), stopped a little after ``limit`` characters:
+    the text is built piece by piece and the walk ends as soon as it is long enough."""
+    pieces: list[str] = []
+    size = 0
+
+    def emit(text: str) -> bool:
+        nonlocal size
+        pieces.append(text)
+        size += len(text)
+        return size > limit
+
+    def walk(v: object) -> bool:
+        if isinstance(v, bool):
+            return emit("true" if v else "false")
+        if v is None:
+            return emit("null (empty)")
+        if isinstance(v, str):
+            return emit(repr(v[: limit + 1]) if len(v) <= limit else repr(v[: limit + 1])[:-1])
+        if isinstance(v, (list, tuple)):
+            if emit("["):
+                return True
+            for k, item in enumerate(v):
+                if (k and emit(", ")) or walk(item):
+                    return True
+            return emit("]")
+        if isinstance(v, dict):
+            if emit("{"):
+                return True
+            for k, (key, item) in enumerate(v.items()):
+                if (k and emit(", ")) or walk(key) or emit(": ") or walk(item):
+                    return True
+            return emit("}")
+        return emit(repr(v)[: limit + 1])
+
+    walk(value)
+    return "".join(pieces)
 
 
 class _Missing:

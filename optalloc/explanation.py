@@ -29,12 +29,20 @@ import pulp
 
 from .errors import SolverError
 from .lp import LinearProgram, build_lp
-from .problem import Problem
+from .problem import MONEY_LINE, Problem
 from .reasons import level_reasons
 from .solve import Solution, _run, optimise
 
 TOL = 1e-9
 INF = 1e20
+POSSIBLE_RATES = {"gross": (0.0, 1.0), "net": (-1.0, 1.0)}
+"""What a rate can be (per entry, or per 1,000 € of a money line), by basis: a threshold outside is unreachable."""
+
+
+def reachable(threshold: float, basis: str) -> bool:
+    """Can a rate reach ``threshold``? (An infinite one, or one outside :data:`POSSIBLE_RATES`, cannot.)"""
+    low, high = POSSIBLE_RATES[basis]
+    return math.isfinite(threshold) and low - 1e-12 <= threshold <= high + 1e-12
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,34 @@ def _one_sided(lp: LinearProgram, name: str, step: float, base: float) -> tuple[
     else:
         h.changeRowBounds(row, info.rhs, inf)
     return (moved[0] - base) / step, (base - moved[1]) / step
+
+
+def one_sided_prices(problem: Problem, solution: Solution) -> pd.DataFrame:
+    """Per binding row with a nonzero shadow price of a continuous optimal plan: what one unit more and one
+    unit less of its right-hand side change the expected integrations by, each re-solved (``up``, ``down``:
+    per unit, signed as changes of the integrations), and whether the two differ (``one_sided``: another limit
+    binds at the same point, so the shadow price holds in one direction only — as :func:`explain` says it)."""
+    columns = ["up", "down", "one_sided"]
+    if solution.duals is None:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="name"))
+    lp = build_lp(problem)
+    status = _run(lp, "highs")
+    if status != "Optimal":  # the plan was just found optimal: only a solver fault lands here
+        raise SolverError(f"{problem.name}: the solver stopped with status {status!r}")
+    checks = solution.checks.set_index("name")
+    base = _objective(lp)
+    rows = {}
+    for name, info in lp.rows.items():
+        if info.kind in ("split", "lot") or name not in checks.index or not checks.at[name, "binding"]:
+            continue
+        if abs(float(solution.duals.get(name, 0.0))) < 1e-12:
+            continue
+        step = 1.0 if info.unit == "€" else 0.01
+        gain, loss = _one_sided(lp, name, step, base)
+        one_sided = bool(math.isnan(loss) or abs(gain - loss) > 1e-6 * max(abs(gain), abs(loss), 1e-9))
+        up, down = (gain, -loss) if info.sense == "<=" else (-loss, gain)
+        rows[name] = (up, down, one_sided)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("name")
 
 
 def _cost_words(loss: float) -> str:
@@ -189,8 +225,9 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
     shifts = _shift_ranges(problem, lp, solution)
     rows = []
     for iid, r in inst.iterrows():
-        if r["fixed"] or r["unit"] != "entries":
+        if r["fixed"] or (r["unit"] != "entries" and r["financing"] != MONEY_LINE):
             continue
+        per = 1000.0 if r["unit"] == "euros" else 1.0  # a line in euros is told per 1,000 €
         x, lo, hi = float(levels[iid]), float(r["lower"]), float(r["upper"])
         rc = float(reduced[iid]) if reduced is not None else math.nan
         last_rate, next_rate, kink = problem.rates_around(iid, x, max(1e-3, 1e-7 * abs(x)))
@@ -200,20 +237,22 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
         cost = float(r["unit_cost"])
         cost_low = cost_high = math.nan
         pool_row = single_pool.get(iid)
-        if at in ("min", "max") and pool_row is not None and duals is not None:
+        if at in ("min", "max") and pool_row is not None and duals is not None and per == 1.0:
             cost_low, cost_high = _cost_range(cost, x, rc, float(duals[pool_row]), lp, pool_row, rhs_dn, rhs_up, at)
         why = reasons.loc[iid]
         weight = float(r["weight"])
         rows.append({
             "id": iid, "instrument": r["name"], "at": at, "level": x, "lower": lo, "upper": hi,
             "set_by": why["set_by"], "limit": why["what"],
-            "rate": rate, "rate_low": rate + down, "rate_high": rate + up,
-            "last_rate": last_rate * weight, "next_rate": next_rate * weight,
-            "unit_cost": cost, "cost_low": cost_low, "cost_high": cost_high, "reduced_cost": rc,
-            "meaning": _words(why, rate, rate + down, rate + up, cost, cost_low, cost_high),
+            "rate": rate * per, "rate_low": (rate + down) * per, "rate_high": (rate + up) * per,
+            "last_rate": last_rate * weight * per, "next_rate": next_rate * weight * per,
+            "unit_cost": cost, "cost_low": cost_low, "cost_high": cost_high, "reduced_cost": rc * per,
+            "per": "1,000 €" if per != 1.0 else "entry",
+            "meaning": _words(why, rate * per, (rate + down) * per, (rate + up) * per, cost, cost_low, cost_high,
+                              problem.basis, "per 1,000 €" if per != 1.0 else ""),
         })
     cols = ["id", "instrument", "at", "level", "lower", "upper", "set_by", "limit", "rate", "rate_low", "rate_high",
-            "last_rate", "next_rate", "unit_cost", "cost_low", "cost_high", "reduced_cost", "meaning"]
+            "last_rate", "next_rate", "unit_cost", "cost_low", "cost_high", "reduced_cost", "per", "meaning"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
 
 
@@ -373,21 +412,27 @@ def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:
     return out
 
 
-def _words(why, rate, rate_low, rate_high, cost, cost_low, cost_high) -> str:
+def _words(why, rate, rate_low, rate_high, cost, cost_low, cost_high, basis: str = "gross", per: str = "") -> str:
     """The instrument in one sentence: what holds it, what one entry more or fewer is worth, and the range
-    of its rate (its response shifted as a whole) over which the mix stays optimal."""
+    of its rate (its response shifted as a whole) over which the mix stays optimal. A threshold no rate can
+    reach (outside :data:`POSSIBLE_RATES`) counts as none, and the sentence says so."""
     costs = ""
     if not math.isnan(cost_low):
         top = "∞" if math.isinf(cost_high) else f"{cost_high:,.2f} €"
         costs = f"; the mix holds while its cost per entry stays between {cost_low:,.2f} € and {top} (now {cost:,.2f} €)"
-    low = "−∞" if math.isinf(rate_low) else f"{rate_low:.3f}"
-    high = "∞" if math.isinf(rate_high) else f"{rate_high:.3f}"
-    if math.isinf(rate_low) and math.isinf(rate_high):
+    unit = f" {per}" if per else ""
+    low_ok, high_ok = reachable(rate_low, basis), reachable(rate_high, basis)
+    if not low_ok and not high_ok:
         ranges = "it stays there whatever its rate"
-    elif math.isinf(rate_high):
-        ranges = f"it stays there while its rate stays above {low} (now {rate:.3f})"
-    elif math.isinf(rate_low):
-        ranges = f"it would receive more money if its rate rose above {high} (now {rate:.3f})"
+    elif not high_ok:
+        ranges = f"it stays there while its rate stays above {rate_low:.3f}{unit} (now {rate:.3f})"
+    elif not low_ok:
+        ranges = f"it would receive more money if its rate rose above {rate_high:.3f}{unit} (now {rate:.3f})"
     else:
-        ranges = f"the mix stays optimal while its rate stays between {low} and {high} (now {rate:.3f})"
+        ranges = f"the mix stays optimal while its rate stays between {rate_low:.3f} and {rate_high:.3f}{unit} (now {rate:.3f})"
+    lowest, highest = POSSIBLE_RATES[basis]
+    beyond = [f"{v:.3f}" for v in (rate_low, rate_high) if math.isfinite(v) and not reachable(v, basis)]
+    if beyond:
+        ranges += (f" ({' and '.join(beyond)} lie{'s' if len(beyond) == 1 else ''} outside what a {basis} rate can be, "
+                   f"{lowest:g} to {highest:g}: unreachable)")
     return f"{why['meaning']}; {ranges}{costs}."

@@ -4,6 +4,11 @@
 (:mod:`optalloc.schema`) and every cross-reference between sections, and returns a :class:`Spec`.
 Any problem raises :class:`~optalloc.errors.InputFileError` naming the file, the field path, the value
 and what is allowed.
+
+Reading is bounded (:func:`read_yaml`): regular files only, at most :data:`MAX_FILE_BYTES`, nested at most
+:data:`MAX_DEPTH` deep, at most :data:`MAX_VALUES` values with aliases counted as what they repeat; YAML 1.1's
+octal and base-60 numbers are refused rather than read as something else than written; merge keys work.
+Checking is linear in the number of rows.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import functools
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,41 +50,167 @@ class Spec:
         return base + "".join(f" + {s}" for s in self.scenarios)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""The largest model, rates or scenario file read (16 MiB; the Duisburg model is about 90 KiB, a model of
+20,000 rows about 3 MiB)."""
+MAX_DEPTH = 64
+"""The deepest nesting of mappings and lists in a file (the Duisburg model nests 6 deep)."""
+MAX_VALUES = 1_000_000
+"""The most values (mappings, lists and scalars) a file may hold, each alias (``*name``) counting the
+values it repeats: a bound on memory and time that a file of 20,000 rows stays well within."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[object, yaml.Mark] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            first = seen.get(key)
-        except TypeError:  # an unhashable key (a list or mapping): construct_mapping below refuses it
-            continue
-        if first is not None:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice in one mapping (first on line {first.line + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark
-    return loader.construct_mapping(node, deep=deep)
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep: a file nests lists and mappings at most {MAX_DEPTH} deep"
+_TOO_MANY = (f"the file holds more than {MAX_VALUES:,} values, counting each alias (*name) as the values it repeats: "
+             "a planning file needs far fewer")
+_ITSELF = "an alias inside the value it names would make that value contain itself: repeat a value only after it ends"
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+class _Refused(yaml.YAMLError):
+    """A YAML file that parses but that optalloc will not read: ``value`` (as written) and ``allowed``
+    (what to write instead), at ``mark``."""
+
+    def __init__(self, mark: yaml.Mark | None, value: object, allowed: str):
+        super().__init__(allowed)
+        self.problem_mark, self.value, self.allowed = mark, value, allowed
+
+
+class _BoundedComposer:
+    """Composes the YAML node graph within :data:`MAX_DEPTH` and :data:`MAX_VALUES`.
+
+    An alias adds the size of the values it repeats to the count without copying anything, so that an
+    "alias bomb" (ten levels of nine aliases: 3.5 billion values from a few hundred bytes) is refused after
+    reading its few hundred bytes; an alias inside the value it names (a structure containing itself) is
+    refused too."""
+
+    def compose_document(self):  # type: ignore[no-untyped-def]
+        self._depth, self._values, self._sizes, self._open = 0, 0, {}, set()
+        return super().compose_document()  # type: ignore[misc]
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()  # type: ignore[attr-defined]
+        anchor = event.anchor
+        if isinstance(event, yaml.AliasEvent):
+            if anchor in self._open:
+                raise _Refused(event.start_mark, f"*{anchor}", _ITSELF)
+            node = super().compose_node(parent, index)  # type: ignore[misc]
+            self._count(self._sizes.get(anchor, 1), event.start_mark)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(event.start_mark, NOT_SHOWN, _TOO_DEEP)
+        before = self._values
+        self._count(1, event.start_mark)
+        if anchor is not None:
+            self._open.add(anchor)
+        node = super().compose_node(parent, index)  # type: ignore[misc]
+        self._depth -= 1
+        if anchor is not None:
+            self._open.discard(anchor)
+            self._sizes[anchor] = self._values - before
+        return node
+
+    def _count(self, values: int, mark: yaml.Mark) -> None:
+        self._values += values
+        if self._values > MAX_VALUES:
+            raise _Refused(mark, NOT_SHOWN, _TOO_MANY)
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """PyYAML's safe constructor, stricter where YAML 1.1 silently reads something else than what is written:
+    a key given twice in one mapping (PyYAML keeps the last), a number with a leading zero (octal: ``061`` is
+    49) and a number with colons (base 60: ``1:30`` is 90). Merge keys (``<<: *defaults``) work as in YAML."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, yaml.Mark] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # merged keys may be overridden by the mapping's own: that is what a merge is for
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key (a list or mapping): the base class refuses it
+                    continue
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"key {_short_key(key)} appears twice in one mapping (first on line {first.line + 1})",
+                        key_node.start_mark)
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):  # type: ignore[no-untyped-def]
+        written = str(node.value)
+        digits = written.replace("_", "").lstrip("+-")
+        value = super().construct_yaml_int(node)
+        if ":" in digits:
+            raise _Refused(node.start_mark, written, f"a plain number: YAML reads {written} as a number in base 60 "
+                           f"({value}); write the number you mean, or put it in quotes for text")
+        if len(digits) > 1 and digits[0] == "0" and digits[1] not in "bx":
+            plain = digits.lstrip("0") or "0"
+            raise _Refused(node.start_mark, written, f"a number without a leading zero: YAML reads {written} as the "
+                           f"octal number {value}; write {plain}, or put it in quotes for text")
+        return value
+
+    def construct_yaml_float(self, node):  # type: ignore[no-untyped-def]
+        written = str(node.value)
+        value = super().construct_yaml_float(node)
+        if ":" in written:
+            raise _Refused(node.start_mark, written, f"a plain number: YAML reads {written} as a number in base 60 "
+                           f"({value:g}); write the number you mean, or put it in quotes for text")
+        return value
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
+
+
+def _short_key(key: object) -> str:
+    text = repr(key)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+class _ExactLoader(_BoundedComposer, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                   yaml.composer.Composer, _Constructor, yaml.resolver.Resolver):
+    """The pure-Python loader: PyYAML's own words for a syntax error."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Constructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+_FastLoader: type = _ExactLoader
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _CLoader(_BoundedComposer, yaml.composer.Composer, CParser, _Constructor, yaml.resolver.Resolver):
+        """libyaml's parser (C: linear, and with the composer below as quick as PyYAML's C loader, six to eight
+        times quicker than its pure-Python one) under the same bounded composer and constructor."""
+
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            _Constructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    _FastLoader = _CLoader
+
+_EXACT_MESSAGES_UP_TO = 256 * 1024  # a syntax error in a file up to this size is read again for PyYAML's words
 
 
 def read_yaml(path: Path | str, what: str) -> dict[str, Any]:
-    """Parse a YAML file that must hold a mapping; ``what`` names the kind of file in messages."""
+    """Parse a YAML file that must hold a mapping; ``what`` names the kind of file in messages.
+
+    Reads only a regular file (not a folder, a device such as /dev/zero, or a pipe, which could block for
+    ever) of at most :data:`MAX_FILE_BYTES`, nested at most :data:`MAX_DEPTH` deep and holding at most
+    :data:`MAX_VALUES` values."""
     path = Path(path)
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(str(path), "", NOT_SHOWN, f"no such file: give the path of a {what}") from None
-    except IsADirectoryError:
-        raise InputFileError(str(path), "", NOT_SHOWN, f"is a folder: give the path of a {what}") from None
-    except OSError as exc:
-        raise InputFileError(str(path), "", NOT_SHOWN, f"cannot be read: {exc.strerror or exc}") from None
+    content = _read_bounded(path, what)
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -87,9 +219,20 @@ def read_yaml(path: Path | str, what: str) -> dict[str, Any]:
         raise InputFileError(str(path), where, NOT_SHOWN, f"byte 0x{content[exc.start]:02x} is not UTF-8: save the "
                              f"{what} as UTF-8 text (it may be in Latin-1 or Windows-1252)") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        data = _load(text)
     except yaml.YAMLError as exc:
-        raise InputFileError(str(path), *_yaml_problem(exc)) from None
+        problem = exc
+        if "maximum nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own limit, met while scanning ahead
+            problem = _Refused(getattr(exc, "problem_mark", None), NOT_SHOWN, _TOO_DEEP)
+        exact_words = _FastLoader is not _ExactLoader and len(content) <= _EXACT_MESSAGES_UP_TO
+        if not isinstance(problem, _Refused) and exact_words:
+            try:  # libyaml words a syntax error more tersely than PyYAML: read again for PyYAML's words
+                _load(text, _ExactLoader)
+            except yaml.YAMLError as exact:
+                problem = exact
+        if isinstance(problem, _Refused):
+            raise InputFileError(str(path), _where(problem.problem_mark), problem.value, problem.allowed) from None
+        raise InputFileError(str(path), *_yaml_problem(problem)) from None
     if data is None:
         raise InputFileError(str(path), "", NOT_SHOWN,
                              f"the file is empty (or holds only comments): a {what} is a YAML mapping of sections")
@@ -98,6 +241,53 @@ def read_yaml(path: Path | str, what: str) -> dict[str, Any]:
         raise InputFileError(str(path), "top level", NOT_SHOWN,
                              f"is {kind}, but a {what} is a YAML mapping of sections (name: ...) at the top level")
     return data
+
+
+def _load(text: str, loader_cls: type | None = None) -> Any:
+    loader = (loader_cls or _FastLoader)(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _read_bounded(path: Path, what: str) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`, opened without blocking (a pipe
+    with no writer would block an ordinary open) and checked before anything is read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputFileError(str(path), "", NOT_SHOWN, f"no such file: give the path of a {what}") from None
+    except IsADirectoryError:
+        raise InputFileError(str(path), "", NOT_SHOWN, f"is a folder: give the path of a {what}") from None
+    except OSError as exc:
+        raise InputFileError(str(path), "", NOT_SHOWN, f"cannot be read: {exc.strerror or exc}") from None
+    limit = f"at most {MAX_FILE_BYTES // (1024 * 1024)} MiB (a model of 20,000 rows takes about 3 MiB)"
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputFileError(str(path), "", NOT_SHOWN, f"is a folder: give the path of a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a pipe" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode)
+                    or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a file")
+            raise InputFileError(str(path), "", NOT_SHOWN, f"is {kind}, not a regular file: give the path of a {what} "
+                                 "(optalloc reads files only, never a stream)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise InputFileError(str(path), "", NOT_SHOWN,
+                                 f"is {info.st_size / (1024 * 1024):,.1f} MiB, but a {what} may be {limit}")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            content = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputFileError(str(path), "", NOT_SHOWN, f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(content) > MAX_FILE_BYTES:  # it grew while being read
+        raise InputFileError(str(path), "", NOT_SHOWN, f"is larger than a {what} may be: {limit}")
+    return content
+
+
+def _where(mark: yaml.Mark | None) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, object, str]:
@@ -113,6 +303,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> tuple[str, object, str]:
     if "\\t" in problem:
         problem += "; indent with spaces, not tabs"
     return where, NOT_SHOWN, f"not valid YAML: {problem}"
+
 
 
 def parse(model_cls: type[BaseModel], data: dict[str, Any], file: str) -> Any:
@@ -136,14 +327,70 @@ def load_model(path: Path | str, rates: Path | str | None = None) -> Spec:
         raise InputFileError(str(path), "", NOT_SHOWN, "this is a scenario file, not a model: apply it to a model "
                              "with -s (optalloc solve MODEL -s SCENARIO)")
     model = parse(Model, raw, str(path))
-    rates_path = Path(rates) if rates is not None else Path(os.path.normpath(path.parent / model.meta.rates_file))
-    if rates is None and not rates_path.exists():
-        raise InputFileError(str(path), "meta.rates_file", model.meta.rates_file,
-                             f"no such file ({rates_path}): the path of a rates file, relative to the model file")
+    if rates is not None:
+        rates_path = Path(rates)
+        if not rates_path.exists() and is_rates_name(str(rates)):
+            rates_path = find_rates(str(rates), path) or rates_path
+    else:
+        rates_path = resolve_rates(path, model.meta.rates_file)
     rates_obj = load_rates(rates_path)
     spec = Spec(model=model, rates=rates_obj, path=path, rates_path=rates_path)
     check_references(spec)
     return spec
+
+
+PACKAGED_RATES = Path(__file__).resolve().parent / "rates"
+"""The rates files that come with optalloc (``sgb2-defaults``), found by name from any folder."""
+
+
+def is_rates_name(value: str) -> bool:
+    """Is ``value`` a rates file's name (``sgb2-defaults``) rather than a path (``rates/x.yaml``)?"""
+    return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value) is not None and not value.endswith((".yaml", ".yml"))
+
+
+def find_rates(name: str, model_path: Path) -> Path | None:
+    """The rates file called ``name``: ``rates/<name>.yaml`` beside the model (the project's rates folder),
+    else the packaged defaults; None if neither has it."""
+    for folder in (model_path.parent / "rates", PACKAGED_RATES):
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return Path(os.path.normpath(candidate))
+    return None
+
+
+def resolve_rates(model_path: Path, value: str) -> Path:
+    """Where a model's ``meta.rates_file`` points: a name is looked up by :func:`find_rates`; a path is read
+    relative to the model file, and where no file is there, its name (the file name without ``.yaml``) is
+    looked up instead, so that a model copied out of the repository still finds the packaged defaults."""
+    if is_rates_name(value):
+        found = find_rates(value, model_path)
+        if found is None:
+            raise InputFileError(str(model_path), "meta.rates_file", value,
+                                 f"no rates file of that name in {model_path.parent / 'rates'} or the packaged "
+                                 f"defaults ({', '.join(sorted(f.stem for f in PACKAGED_RATES.glob('*.yaml')))}): "
+                                 "a name of one of them, or a path relative to the model file")
+        return found
+    relative = Path(os.path.normpath(model_path.parent / value))
+    if relative.exists():
+        return relative
+    found = find_rates(Path(value).stem, model_path) if Path(value).suffix in (".yaml", ".yml") else None
+    if found is None:
+        raise InputFileError(str(model_path), "meta.rates_file", value,
+                             f"no such file ({relative}): the path of a rates file, relative to the model file, or "
+                             "the name of a packaged one ("
+                             + ", ".join(sorted(f.stem for f in PACKAGED_RATES.glob("*.yaml"))) + ")")
+    return found
+
+
+def money_line_unit(row: Any, rates: Rates) -> str | None:
+    """How the plan may change a money-only line: ``"euros"`` (valued per 1,000 € by a class with
+    ``per: thousand_euros``), ``"entries"`` (a unit cost turns its money into fractional entries valued by
+    a class per entry), or None (kept as printed). None for every other row."""
+    if row.financing != "money_only" or row.rate_class is None or row.rate_class not in rates.classes:
+        return None
+    if rates.classes[row.rate_class].per == "thousand_euros":
+        return "euros"
+    return "entries" if row.unit_cost is not None else None
 
 
 def check_references(spec: Spec, file: str | None = None) -> None:
@@ -200,6 +447,8 @@ def check_references(spec: Spec, file: str | None = None) -> None:
         for k, p in enumerate(r.pools or []):
             if p not in pool_ids:
                 fail(f"{at}.pools[{k}]", p, "a pool defined under 'pools': " + one_of(pool_ids, p))
+            if p in (r.pools or [])[:k]:
+                fail(f"{at}.pools[{k}]", p, "each pool once: 'pools' lists the pools that may pay the row")
         if r.financing == "programme":
             for p in r.pools or []:
                 if next(x for x in m.pools if x.id == p).derived:
@@ -208,6 +457,18 @@ def check_references(spec: Spec, file: str | None = None) -> None:
             fail(f"{at}.rate_class", r.rate_class, f"a class of {spec.rates_path}: " + one_of(rate_ids, r.rate_class))
         if r.rate_class is None and r.financing not in ("info", "money_only"):
             fail(f"{at}.rate_class", MISSING, "required for a row with entries: " + one_of(rate_ids))
+        per_1000 = r.rate_class is not None and spec.rates.classes[r.rate_class].per == "thousand_euros"
+        if per_1000 and r.financing != "money_only":
+            fail(f"{at}.rate_class", r.rate_class, f"a class per entry for a '{r.financing}' row (this one is valued "
+                 "per 1,000 € and belongs to money-only lines): " + one_of(
+                     {c for c, k in spec.rates.classes.items() if k.per == "entry"}, r.rate_class))
+        if per_1000 and r.unit_cost is not None:
+            fail(f"{at}.unit_cost", r.unit_cost, f"no unit cost for a line valued per 1,000 € ({r.rate_class}): "
+                 "leave out 'unit_cost', or name a class per entry to plan the line in entries")
+        if r.financing == "money_only" and money_line_unit(r, spec.rates) is None and (r.bounds or r.rate):
+            fail(f"{at}.{'bounds' if r.bounds else 'rate'}", NOT_SHOWN,
+                 "a money-only line is kept as printed unless it is valued: name a rate class per 1,000 € "
+                 "(per: thousand_euros), or give 'unit_cost' (€ per entry) with a class per entry")
         for key, target, need in (
             ("money_in", r.money_in, ("new",)),
             ("entries_in", r.entries_in, None),
@@ -219,6 +480,9 @@ def check_references(spec: Spec, file: str | None = None) -> None:
                 fail(f"{at}.{key}", target, "the id of another instrument row: " + one_of(set(rows) - {r.id}, target))
             if need and rows[target].financing not in need:
                 fail(f"{at}.{key}", target, f"must name a row with financing {' or '.join(need)}")
+            if key == "entries_in" and rows[target].entries_in is not None:
+                fail(f"{at}.{key}", target, f"a row that is not itself counted in another ({target} is counted in "
+                     f"{rows[target].entries_in}): name {rows[target].entries_in}, the row that prints the total")
         parts = {p.id for p in r.breakdown}
         if isinstance(r.kennzahl, str):
             if r.kennzahl not in lines:
@@ -247,12 +511,15 @@ def check_references(spec: Spec, file: str | None = None) -> None:
             elif target.capacity != "places" or target.places is None or target.places_in is not None:
                 fail(f"{at}.places_in", r.places_in, "must name a row with 'capacity: places' and printed places of its own")
 
-    for parent_id in {r.entries_in for r in m.instruments if r.entries_in}:
+    counted_in: dict[str, int] = {}  # per row, the entries of the rows counted in it (one pass: linear)
+    for r in m.instruments:
+        if r.entries_in:
+            counted_in[r.entries_in] = counted_in.get(r.entries_in, 0) + (r.entries or 0)
+    position = {r.id: i for i, r in enumerate(m.instruments)}
+    for parent_id, inside in counted_in.items():
         parent = rows[parent_id]
-        inside = sum(r.entries or 0 for r in m.instruments if r.entries_in == parent_id)
         if parent.entries is None or inside > parent.entries:
-            k = m.instruments.index(parent)
-            fail(f"instruments[{k}] ({parent_id}).entries", parent.entries,
+            fail(f"instruments[{position[parent_id]}] ({parent_id}).entries", parent.entries,
                  f"at least the {inside} entries of the rows counted in it")
     for i, c in enumerate(m.coverage):
         if c.group not in group_ids:
@@ -271,7 +538,8 @@ def check_references(spec: Spec, file: str | None = None) -> None:
             if rid in seen:
                 fail(f"{at}.rows[{k}]", rid, "each row once")
             seen.add(rid)
-            if rows[rid].financing in ("info", "money_only") and rule.measure == "entries":
+            if (rows[rid].financing == "info" or (rows[rid].financing == "money_only" and money_line_unit(
+                    rows[rid], spec.rates) != "entries")) and rule.measure == "entries":
                 fail(f"{at}.rows[{k}]", rid, f"a row with entries (this one is '{rows[rid].financing}'), or measure: money")
             if rows[rid].financing == "info":
                 fail(f"{at}.rows[{k}]", rid, "a row the plan gives entries or money (this one is for information only)")
@@ -281,6 +549,43 @@ def check_references(spec: Spec, file: str | None = None) -> None:
     for g in m.priorities:
         if g not in group_ids:
             fail(f"priorities.{g}", g, "a group defined under 'groups': " + one_of(group_ids, g))
+    _check_budget(m, fail, nothing_allowed=True)
+
+
+def check_plannable(spec: Spec, file: str | None = None) -> None:
+    """Raise :class:`~optalloc.errors.InputFileError` unless the new-business pool makes more than 0 €
+    available: with nothing (or less) to spend there is no plan to make. Every command calls it — through
+    :func:`optalloc.api.load`, and ``validate`` itself — and so does each scenario applied, naming its file;
+    :func:`load_model` alone refuses only a budget below 0 (a model may hold a budget of 0 and still
+    reproduce its document)."""
+    file = file or str(spec.path)
+
+    def fail(field_path: str, value: object, allowed: str) -> None:
+        raise InputFileError(file, field_path, value, allowed)
+
+    _check_budget(spec.model, fail, nothing_allowed=False)
+
+
+def _check_budget(m: Model, fail: Any, nothing_allowed: bool) -> None:
+    """The money must make sense: the new-business pool makes more than 0 € available (0 € too, with
+    ``nothing_allowed``), and no earmarked pool keeps back more than it has."""
+    from .budget import derive_budget
+
+    figures = derive_budget(m)
+    for k, p in enumerate(m.pools):
+        pool = figures.pools[p.id]
+        if p.derived and (pool.available < 0 or (pool.available == 0 and not nothing_allowed)):
+            fail("budget", NOT_SHOWN,
+                 f"the new-business pool ({p.id}) makes {pool.available:,.2f} € available: the new-business budget "
+                 f"{figures.new_business:,.2f} € (spendable funds {figures.spendable_funds:,.2f} € less commitments "
+                 f"{figures.commitments:,.2f} €), less the reserve {figures.reserve + 0:,.2f} € and what is cut or "
+                 f"reserved ({pool.reserved:,.2f} €)"
+                 f"{' and the separate VBL pool' if m.budget.vbl_pool == 'separate' else ''}"
+                 "; a plan needs more than 0 €: check the budget items, the reserve and the cuts")
+        elif pool.available < 0:
+            fail(f"pools[{k}] ({p.id}).reserved", NOT_SHOWN,
+                 f"the reserved parts ({pool.reserved:,.2f} €) exceed what the pool plans with "
+                 f"({pool.amount:,.2f} € × {pool.planning_share}): at most that")
 
 
 def one_of(options: object, given: object = None) -> str:

@@ -208,7 +208,11 @@ def build_lp(
         return LinearProgram(problem, prob, level, split, lots, rows, integrations, money, integer, constraint, slack,
                              1.0, segments)
     terms, constant = _response(problem, level, segments, add, prob, beyond_bounds=not lean)
-    integrations = pulp.LpAffineExpression(terms, constant=constant)
+    # every level in the objective, at 0 where it earns nothing there: a level that appears in no row (a prepaid
+    # row once a scenario drops every coverage requirement) still reaches the solver and has a column
+    carried = {v.name for v, _ in terms}
+    integrations = pulp.LpAffineExpression(terms + [(v, 0.0) for v in level.values() if v.name not in carried],
+                                           constant=constant)
     scale = max((abs(c) for _, c in terms), default=0.0) or 1.0
     prob.setObjective(integrations * (1.0 / scale))
 

@@ -19,9 +19,14 @@ from .sweeps import Sweep  # noqa: E402
 from .tradeoffs import Tradeoff  # noqa: E402
 
 
-def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title: str = "") -> Figure:
+def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title: str = "",
+                at_budget: float | None = None) -> Figure:
     """Expected integrations over the new-business budget, the marginal value of money beneath it, and
-    the official plan marked at ``official`` = (new-business money it uses, its expected integrations)."""
+    the official plan marked at ``official`` = (new-business money it uses, its expected integrations).
+
+    The optimal plan at the model's own budget is marked with its exact optimum (``at_budget``, the expected
+    integrations of ``optimise(sweep.problem)``; solved here when not given), not read off the nearest level
+    of the sweep's grid."""
     curve = sweep.curve[sweep.curve["status"] == "optimal"]
     millions = curve.index / 1e6
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, height_ratios=[3, 2])
@@ -32,10 +37,12 @@ def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title
         spent, value = official
         top.scatter([spent / 1e6], [value], color="tab:red", zorder=3,
                     label=f"official plan: {value:,.1f} with {spent / 1e6:,.2f} M€ of new business")
-    if not curve.empty:
-        at_base = curve["integrations"].iloc[(curve.index.to_series() - sweep.base_budget).abs().argmin()]
-        top.scatter([base], [at_base], color="tab:blue", zorder=3, label=f"optimal plan at the model's budget: {at_base:,.1f}")
-    else:
+    if at_budget is None:
+        at_budget = _optimum_at_budget(sweep)
+    if not curve.empty and at_budget is not None:
+        top.scatter([base], [at_budget], color="tab:blue", zorder=3,
+                    label=f"optimal plan at the model's budget: {at_budget:,.1f}")
+    elif curve.empty:
         top.text(0.5, 0.5, "no budget level of the range is feasible", transform=top.transAxes, ha="center")
     top.set_ylabel("expected integrations")
     top.legend(loc="upper left")
@@ -48,6 +55,17 @@ def sweep_curve(sweep: Sweep, official: tuple[float, float] | None = None, title
     bottom.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _optimum_at_budget(sweep: Sweep) -> float | None:
+    """The expected integrations of the optimal plan at the model's own budget (None if infeasible there)."""
+    from .errors import InfeasibleError
+    from .solve import optimise
+
+    try:
+        return optimise(sweep.problem).integrations
+    except InfeasibleError:
+        return None
 
 
 def plans_by_area(areas: pd.DataFrame, value: str = "money", title: str = "") -> Figure:
@@ -149,5 +167,59 @@ def corridors_chart(risk, rows: int = 20, title: str = "") -> Figure:
     ax.set_xlabel("level as a share of the row's range (0: its minimum, 1: its maximum)")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title or f"{risk.problem.name}: corridors of the best plan under rate uncertainty")
+    fig.tight_layout()
+    return fig
+
+
+def change_frontier(frontier, title: str = "") -> Figure:
+    """The minimal-change frontier: the share of the attainable gain against the euros moved (least euros,
+    left) and against the rows touched (fewest rows, right); the official plan at 0, the optimum at 100 %."""
+    t = frontier.table
+    euros, rows = t.loc["euros"], t.loc["rows"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    left.plot(euros["euros_moved"] / 1e3, euros.index * 100, marker="o", color="tab:blue")
+    for share, r in euros.iterrows():
+        left.annotate(f"{int(r['rows_touched'])} rows", (r["euros_moved"] / 1e3, share * 100), fontsize=7,
+                      xytext=(4, -9), textcoords="offset points")
+    left.set_xlabel("euros moved, Σ |Δ money| over the rows (thousand €)")
+    left.set_ylabel("share of the attainable gain (%)")
+    left.set_title("least euros moved (LP)")
+    right.step(rows["rows_touched"], rows.index * 100, where="post", color="tab:orange")
+    right.plot(rows["rows_touched"], rows.index * 100, "o", color="tab:orange")
+    right.set_xlabel("rows whose level changes")
+    right.set_title("fewest rows touched (MILP)")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.set_ylim(-3, 103)
+    start = "official plan" if frontier.official_feasible else "nearest plan keeping every rule"
+    fig.suptitle(title or f"{frontier.problem.name}: how much change for how much of the gain ({start} "
+                          f"{frontier.start.integrations:,.1f} → optimum {frontier.optimal.integrations:,.1f} "
+                          f"expected integrations, {frontier.problem.basis})", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def cash_profile(year, title: str = "") -> Figure:
+    """Cash to date per month, official beside optimal, and the commitments into the next two years."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), width_ratios=[3, 2])
+    c = year.cash
+    left.plot(c.index, c["official_to_date"] / 1e6, marker="o", color=PLAN_COLOURS["official"], label="official plan")
+    left.plot(c.index, c["optimal_to_date"] / 1e6, marker="o", color=PLAN_COLOURS["optimal"], label="optimal, timed by quarter")
+    left.set_xlabel(f"month of {year.timing.year}")
+    left.set_ylabel("cash to date (million €)")
+    left.set_xticks(list(c.index))
+    left.grid(alpha=0.3)
+    left.legend(loc="upper left")
+    com = year.commitments
+    x = range(len(com))
+    right.bar([i - 0.25 for i in x], com["official"] / 1e6, width=0.25, color=PLAN_COLOURS["official"], label="official")
+    right.bar(list(x), com["yearly_optimum"] / 1e6, width=0.25, color="tab:orange", label="yearly optimum")
+    right.bar([i + 0.25 for i in x], com["optimal"] / 1e6, width=0.25, color=PLAN_COLOURS["optimal"], label="optimal by quarter")
+    right.scatter(list(x), com["limit"] / 1e6, marker="_", s=900, color="black", label="limit (assumption)", zorder=3)
+    right.set_xticks(list(x), [str(i) for i in com.index])
+    right.set_ylabel("commitments (million €)")
+    right.legend(loc="upper right", fontsize=8)
+    right.grid(alpha=0.3, axis="y")
+    fig.suptitle(title or f"{year.problem.name}: cash of the year and what it binds later")
     fig.tight_layout()
     return fig

@@ -32,11 +32,13 @@ import numpy as np
 import pandas as pd
 
 from .budget import VBL_POOL, BudgetFigures, cap_base, derive_budget, new_business_pool
-from .errors import MISSING, InputFileError, UsageError
-from .loading import Spec
+from .errors import MISSING, NOT_SHOWN, InputFileError, UsageError
+from .loading import Spec, money_line_unit
 from .schema import Basis, Instrument
 
 FIXED_FINANCING = ("prepaid", "partly_prepaid", "money_only", "external")
+MONEY_LINE = "money_line"
+"""The ``financing`` of a money-only line the plan may change (valued per 1,000 € or by a unit cost): not fixed."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,9 @@ class LimitRule:
 class Problem:
     """Everything needed to build the LP, check a plan and report it, as plain tables.
 
-    ``instruments`` (index: id) has the columns name, area, financing, unit ("entries" | "euros"), official,
-    lower, upper, lot, unit_cost, places_per_entry, rate, weight, cap_category, printed_row (the row the
+    ``instruments`` (index: id) has the columns name, area, financing (the model's; ``money_line`` for a
+    money-only line the plan may change), unit ("entries" | "euros"), official, lower, upper, lot, unit_cost,
+    places_per_entry, rate (per entry; per euro for a line in euros), weight, cap_category, printed_row (the row the
     entries count into in the document's tables), fixed. ``costs`` lists cost components
     (instrument, component, per_unit, pools). ``pools`` (index: id) has name, available, earmarked, rank.
     ``groups`` is the share of each instrument's entries reaching each group. ``response`` holds each
@@ -137,13 +140,19 @@ class Problem:
                              seg["end"].to_numpy(dtype=float), seg["rate"].to_numpy(dtype=float))
         return out
 
-    def integrations(self, levels: pd.Series) -> pd.Series:
-        """Expected (weighted) integrations of each instrument at the given levels, from its response curve."""
+    def integrations(self, levels: pd.Series, weighted: bool = True) -> pd.Series:
+        """Expected (weighted) integrations of each instrument at the given levels, from its response curve;
+        ``weighted=False`` leaves out the priorities' weights (the integrations themselves)."""
         ids = self.instruments.index
         x = levels.reindex(ids).astype(float).to_numpy()
-        return pd.Series(self.integrations_matrix(x[None, :])[0], index=ids)
+        return pd.Series(self.integrations_matrix(x[None, :], weighted)[0], index=ids)
 
-    def integrations_matrix(self, levels: np.ndarray) -> np.ndarray:
+    @property
+    def weighted(self) -> bool:
+        """Do priorities weigh some row's integrations (a weight other than 1)?"""
+        return bool((self.instruments["weight"] != 1.0).any())
+
+    def integrations_matrix(self, levels: np.ndarray, weighted: bool = True) -> np.ndarray:
         """Per row of ``levels`` (one plan per row, columns in the order of ``instruments``), the expected
         (weighted) integrations of each instrument: Σ over segments of rate × the entries within it."""
         levels = np.atleast_2d(np.asarray(levels, dtype=float))
@@ -154,7 +163,7 @@ class Problem:
         col = self.instruments.index.get_indexer(seg["instrument"])
         start, end = seg["start"].to_numpy(), seg["end"].to_numpy()
         filled = np.clip(levels[:, col] - start, 0.0, end - start)
-        weight = self.instruments["weight"].to_numpy()[col]
+        weight = self.instruments["weight"].to_numpy()[col] if weighted else 1.0
         np.add.at(out.T, col, (filled * (seg["rate"].to_numpy() * weight)).T)
         return out
 
@@ -202,14 +211,21 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
     egt = new_business_pool(model).id
     separate_vbl = model.budget.vbl_pool == "separate"
     decision_rows = [r for r in model.instruments if r.financing != "info"]
+    position = {r.id: k for k, r in enumerate(model.instruments)}  # each row's place in the file (for messages)
+    counted_in: dict[str, int] = {}  # entries of the rows counted in each row, in one pass (linear in the rows)
+    for c in model.instruments:
+        if c.entries_in:
+            counted_in[c.entries_in] = counted_in.get(c.entries_in, 0) + (c.entries or 0)
 
+    money_line = {r.id: money_line_unit(r, spec.rates) for r in decision_rows}  # euros | entries | None (fixed)
     own_level: dict[str, float] = {}
     for r in decision_rows:
-        if r.financing == "money_only":
+        if r.financing == "money_only" and money_line[r.id] == "entries":
+            own_level[r.id] = float(r.new_funds or 0) / float(r.unit_cost or 1)  # fractional entries
+        elif r.financing == "money_only":
             own_level[r.id] = float(r.new_funds or 0)
         else:
-            inside = sum(c.entries or 0 for c in model.instruments if c.entries_in == r.id)
-            own_level[r.id] = float((r.entries or 0) - inside)
+            own_level[r.id] = float((r.entries or 0) - counted_in.get(r.id, 0))
 
     def payer(r: Instrument) -> Instrument:
         return rows[r.money_in] if r.financing == "shared" and r.money_in else r
@@ -223,9 +239,10 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
     cost_rows = []
     pools_of_model = {p.id: p for p in model.pools}
     for i, r in enumerate(decision_rows):
-        at = f"instruments[{model.instruments.index(r)}] ({r.id})"
+        at = f"instruments[{position[r.id]}] ({r.id})"
         p = payer(r)
-        unit = "euros" if r.financing == "money_only" else "entries"
+        unit = "euros" if r.financing == "money_only" and money_line[r.id] != "entries" else "entries"
+        valued = r.financing != "money_only" or money_line[r.id] is not None  # has a rate
         places_per_entry = (r.places / r.entries) if (r.places and r.entries and unit == "entries") else math.nan
         entry_places = 1.0 if math.isnan(places_per_entry) else places_per_entry  # a row without places: one each
         components: list[tuple[float, tuple[str, ...], str]] = []
@@ -235,7 +252,7 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
             override = r.unit_cost if r.unit_cost is not None else p.unit_cost
             n = basis_entries[p.id]
             if r.financing == "money_only":
-                printed_per_unit = 1.0
+                printed_per_unit = float(r.unit_cost) if unit == "entries" and r.unit_cost else 1.0
             elif n > 0:
                 printed_per_unit = money / n
             elif override is None:
@@ -260,14 +277,14 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
             cost_rows.append({"instrument": r.id, "component": k, "per_unit": per_unit, "pools": pools, "label": label})
 
         official = own_level[r.id]
-        lower, upper, lower_source, upper_source = _bounds(spec, r, official, at)
+        lower, upper, lower_source, upper_source = _bounds(spec, r, official, at, money_line[r.id] is not None)
         lot = r.lot_size or 1
         records.append({
             "id": r.id,
             "name": r.name,
             "gloss": r.gloss,
             "area": r.area,
-            "financing": r.financing,
+            "financing": MONEY_LINE if money_line[r.id] is not None else r.financing,
             "unit": unit,
             "official": official,
             "lower": lower,
@@ -281,8 +298,8 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
             "document_cost": sum(c[0] for c in components) + document_extra,
             "places_per_entry": places_per_entry,
             "max_places": float(r.max_places) if r.max_places is not None else math.nan,
-            "rate": _rate(spec, r, basis) if unit == "entries" else 0.0,
-            "rate_low": _rate_low(spec, r, basis) if unit == "entries" else 0.0,
+            "rate": _rate(spec, r, basis) / (1000.0 if unit == "euros" else 1.0) if valued else 0.0,
+            "rate_low": _rate_low(spec, r, basis) / (1000.0 if unit == "euros" else 1.0) if valued else 0.0,
             "rate_class": r.rate_class or "",
             "capacity": r.capacity or "",
             "weight": 1.0 + sum(share * model.priorities.get(g, 0.0) for g, share in r.groups.items()),
@@ -302,10 +319,11 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
                              "earmarked": fig.earmarked, "rank": rank})
     pools = pd.DataFrame.from_records(pool_records).set_index("id")
     group_ids = [g.id for g in model.groups]
+    group_column = {g: k for k, g in enumerate(group_ids)}
     shares = np.zeros((len(instruments), len(group_ids)))
     for i, rid in enumerate(instruments.index):
         for g, s in rows[rid].groups.items():
-            shares[i, group_ids.index(g)] = s
+            shares[i, group_column[g]] = s
     groups = pd.DataFrame(shares, index=instruments.index, columns=group_ids)
 
     caps = tuple(
@@ -349,7 +367,7 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
     low_end_at = assumptions.response.low_end_at if assumptions.response else 1.2
     segments = []
     for iid, row in instruments.iterrows():
-        if row["unit"] != "entries":
+        if row["unit"] != "entries" and row["financing"] != MONEY_LINE:
             continue
         curve = (response_curve(float(row["official"]), float(row["rate"]), float(row["rate_low"]), low_end_at)
                  if shape == "concave" else [(0.0, math.inf, float(row["rate"]))])
@@ -429,9 +447,13 @@ def _capacity_rules(spec: Spec, inst: pd.DataFrame, rows: list[Instrument]) -> l
             raise InputFileError(str(spec.path), f"assumptions.{needed}", MISSING,
                                  f"required: instruments[{i}] ({r.id}) names 'capacity: {r.capacity}', which needs "
                                  f"the {what}")
+    sharing: dict[str, list[str]] = {}  # per row, the rows whose places are counted in it (one pass)
+    for c in rows:
+        if c.places_in is not None and c.id in inst.index:
+            sharing.setdefault(c.places_in, []).append(c.id)
     out = []
     for r in with_capacity:
-        members = [r.id] + [c.id for c in rows if c.places_in == r.id and c.id in inst.index]
+        members = [r.id] + sharing.get(r.id, [])
         planned = float(sum(inst.at[m, "official"] for m in members))
         shared = f" (shared with {', '.join(members[1:])})" if len(members) > 1 else ""
         if r.capacity == "posts":
@@ -497,6 +519,10 @@ def _policy_rules(spec: Spec, inst: pd.DataFrame) -> list[LimitRule]:
     """The document's stated decisions: Σ entries (or money) of some rows at least / at most a figure."""
     out = []
     model_rows = {r.id: r for r in spec.model.instruments}
+    counted: dict[str, list[str]] = {}  # per row, the rows counted in its entries (one pass)
+    for c in spec.model.instruments:
+        if c.entries_in is not None and c.id in inst.index:
+            counted.setdefault(c.entries_in, []).append(c.id)
     for rule in spec.model.policy:
         rows = [r for r in rule.rows if r in inst.index]
         share = dict.fromkeys(rows, 1.0)
@@ -505,7 +531,7 @@ def _policy_rules(spec: Spec, inst: pd.DataFrame) -> list[LimitRule]:
                 row = model_rows[r]
                 part = next(b for b in row.breakdown if b.id == rule.part)
                 share[r] = float(part.entries or 0) / float(row.entries or 1)
-                for child in (c.id for c in spec.model.instruments if c.entries_in == r and c.id in inst.index):
+                for child in counted.get(r, []):
                     if child not in share:
                         rows.append(child)
                         share[child] = share[r]
@@ -548,6 +574,27 @@ def _stock_rules(spec: Spec, inst: pd.DataFrame, groups: pd.DataFrame) -> list[L
     return out
 
 
+MIN_RATE = 1e-6
+"""The largest rate of a model must reach this (one integration in a million entries): below it every plan
+counts (almost) nothing, the optimum is a tie of all plans and no shadow price is told apart from zero."""
+
+
+def check_objective(problem: Problem) -> None:
+    """Raise :class:`~optalloc.errors.InputFileError` if every row the plan values has a rate of (about) 0
+    in the basis counted: the objective would count nothing. :func:`optalloc.api.load` calls it (every
+    command goes through it); :func:`build_problem` alone does not, so that such a model can still be built."""
+    spec, basis, instruments = problem.spec, problem.basis, problem.instruments
+    rates = instruments.loc[(instruments["unit"] == "entries") | (instruments["financing"] == MONEY_LINE), "rate"].abs()
+    if len(rates) and float(rates.max()) < MIN_RATE:
+        where = f"the rates file {spec.rates_path}" + (f" and the scenarios {', '.join(spec.scenarios)}"
+                                                       if spec.scenarios else "")
+        raise InputFileError(str(spec.path), f"the {basis} rates of its rows", NOT_SHOWN,
+                             f"every row with entries has a {basis} rate below {MIN_RATE:g} (the largest is "
+                             f"{float(rates.max()):g}, from {where}): a plan would count no integrations, so every "
+                             "plan would be 'optimal'; give rates as shares (0.25 = 25 %)"
+                             + (" (or count net effects instead)" if basis == "gross" else ""))
+
+
 def _rate(spec: Spec, r: Instrument, basis: Basis) -> float:
     if r.rate is not None and getattr(r.rate, basis) is not None:
         return float(getattr(r.rate, basis))
@@ -585,11 +632,12 @@ def _rate_low(spec: Spec, r: Instrument, basis: Basis) -> float:
     return rate - spread
 
 
-def _bounds(spec: Spec, r: Instrument, official: float, at: str) -> tuple[float, float, str, str]:
+def _bounds(spec: Spec, r: Instrument, official: float, at: str, money_line: bool = False) -> tuple[float, float, str, str]:
     """Lower and upper level of a row and what sets each: its own bounds ("document", or "scenario" when a
-    scenario set them), else fixed, or the fallback box of the model's shares of the official."""
+    scenario set them), else fixed, or the fallback box of the model's shares of the official. A money-only
+    line the plan may change (``money_line``) is bounded like a row bought with new money."""
     a = spec.model.assumptions.bounds
-    if r.financing in FIXED_FINANCING:
+    if r.financing in FIXED_FINANCING and not money_line:
         lower = upper = official
         lower_source = upper_source = "fixed"
     else:

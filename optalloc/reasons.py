@@ -61,10 +61,12 @@ def level_reasons(solution: Solution) -> pd.DataFrame:
         else:
             set_by, limit = _from_binding(problem, iid, at, kink, members[iid], binding)
         what = _label(solution, iid, limit)
+        unit = str(inst.at[iid, "unit"])
         rows.append({"id": iid, "instrument": inst.at[iid, "name"], "level": x, "official": float(inst.at[iid, "official"]),
                      "set_by": set_by, "limit": limit, "what": what, "next_entry": up, "last_entry": down,
-                     "meaning": _words(iid, x, set_by, what, up, down)})
-    cols = ["id", "instrument", "level", "official", "set_by", "limit", "what", "next_entry", "last_entry", "meaning"]
+                     "meaning": _words(iid, x, set_by, what, up, down, unit), "unit": unit})
+    cols = ["id", "instrument", "level", "official", "set_by", "limit", "what", "next_entry", "last_entry", "meaning",
+            "unit"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
 
 
@@ -167,17 +169,21 @@ def _label(solution: Solution, iid: str, limit: str) -> str:
     return info.label if info is not None else limit
 
 
-def _words(iid: str, x: float, set_by: str, what: str, up: float, down: float) -> str:
+def _words(iid: str, x: float, set_by: str, what: str, up: float, down: float, unit: str = "entries") -> str:
+    """The reason in a sentence; a line planned in euros is spoken of per 1,000 € (``up``, ``down`` per euro)."""
+    euros = unit == "euros"
+    level = f"{x:,.2f} €" if euros else f"{x:,.1f} entries"
+    step, step_less = ("1,000 €", "its last 1,000 €") if euros else ("entry", "its last entry")
     if set_by == "diminishing returns":
-        return (f"{iid} ({x:,.1f} entries) sits where its returns fall: its last entry is worth more than its "
-                f"money could buy elsewhere, its next entry less")
+        return (f"{iid} ({level}) sits where its returns fall: {step_less} is worth more than its money could buy "
+                f"elsewhere, its next {step} less")
     if set_by == "budget":
-        return f"{iid} ({x:,.1f} entries) takes what is left of the money ({what})"
+        return f"{iid} ({level}) takes what is left of the money ({what})"
     if set_by == "fallback box":
-        return (f"{iid} ({x:,.1f} entries) is held by the {what}: nothing real limits it first, so this level "
+        return (f"{iid} ({level}) is held by the {what}: nothing real limits it first, so this level "
                 f"is not a finding")
     if math.isnan(up) or (up <= TOLERANCE and down >= -TOLERANCE):
-        return f"{iid} ({x:,.1f} entries) is held by {what}"
-    worth, direction = (up, "more") if up > TOLERANCE else (-down, "fewer")
-    return (f"{iid} ({x:,.1f} entries) is held by {what}; each entry {direction} would be worth {worth:.3f} "
-            f"integrations more than its money buys elsewhere")
+        return f"{iid} ({level}) is held by {what}"
+    worth, direction = (up, "more") if up > TOLERANCE else (-down, "fewer" if not euros else "less")
+    return (f"{iid} ({level}) is held by {what}; each {step} {direction} would be worth "
+            f"{worth * (1000 if euros else 1):.3f} integrations more than its money buys elsewhere")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .plan import instrument_cents, money_cents, pool_cents
+from .problem import MONEY_LINE
 from .reasons import level_reasons
 from .reconcile import kennzahl_counts
 from .schema import Model
@@ -39,29 +40,30 @@ def _row_figures(solution: Solution) -> pd.DataFrame:
     """Per printed row of the model: entries, places, money (cents) and integrations of a solution."""
     problem = solution.problem
     inst = problem.instruments
-    levels = solution.plan.levels.reindex(inst.index)
-    cents = _cents(solution)
-    value = problem.integrations(levels)
+    levels = solution.plan.levels.reindex(inst.index).astype(float).to_dict()
+    cents = _cents(solution).to_dict()
+    value = problem.integrations(solution.plan.levels.reindex(inst.index)).to_dict()
+    # who prints whose figures, grouped once (a row per lookup would make this quadratic in the rows)
+    printed_in = {k: list(v) for k, v in inst.groupby("printed_row").groups.items()}
+    paid_by = {k: list(v) for k, v in inst.groupby("money_row").groups.items()}
+    unit, ppe, financing = inst["unit"].to_dict(), inst["places_per_entry"].to_dict(), inst["financing"].to_dict()
     out = []
     for r in problem.spec.model.instruments:
-        if r.id not in inst.index:  # information row
-            out.append((r.id, math.nan, math.nan, math.nan, math.nan))
+        if r.id not in unit:  # information row
+            out.append((r.id, math.nan, math.nan, math.nan, math.nan, r.financing))
             continue
         # a row counted inside another shows its own figures; a parent shows its printed total
-        members = [r.id] if r.entries_in else list(inst.index[inst["printed_row"] == r.id])
-        payers = inst.index[inst["money_row"] == r.id]
-        unit = inst.at[r.id, "unit"]
-        if unit == "euros":
+        members = [r.id] if r.entries_in else printed_in.get(r.id, [])
+        payers = paid_by.get(r.id, [])
+        if unit[r.id] == "euros":
             entries = places = math.nan
         else:
-            own = float(levels[r.id])
-            entries = own + float(levels[[m for m in members if m != r.id]].sum()) if len(members) else own
-            ppe = inst.at[r.id, "places_per_entry"]
-            places = entries * ppe if not math.isnan(ppe) else math.nan
-        money = float(cents[list(payers)].sum()) if len(payers) else math.nan
-        integrations = float(value[list(members)].sum()) if len(members) else 0.0
-        out.append((r.id, entries, places, money, integrations))
-    return pd.DataFrame(out, columns=["id", "entries", "places", "cents", "integrations"]).set_index("id")
+            entries = levels[r.id] + sum(levels[m] for m in members if m != r.id)
+            places = entries * ppe[r.id] if not math.isnan(ppe[r.id]) else math.nan
+        money = float(sum(cents[p] for p in payers)) if payers else math.nan
+        integrations = float(sum(value[m] for m in members)) if members else 0.0
+        out.append((r.id, entries, places, money, integrations, financing[r.id]))
+    return pd.DataFrame(out, columns=["id", "entries", "places", "cents", "integrations", "financing"]).set_index("id")
 
 
 def _figures(solution: Solution | None) -> pd.DataFrame | None:
@@ -86,7 +88,7 @@ def _instrument_table(model: Model, plan: pd.DataFrame, base: pd.DataFrame | Non
             # a row whose entries the document counts in another row's: leave it out when summing entries
             # and integrations (its money, if it has its own, is not in the other row's)
             "counted_in": r.entries_in or "",
-            "note": _row_note(r),
+            "note": _row_note(r, plan.at[r.id, "financing"] == MONEY_LINE if "financing" in plan else False),
         }
         for prefix, fig in (("official", base), ("plan", plan)):
             if fig is None:
@@ -103,7 +105,7 @@ def _instrument_table(model: Model, plan: pd.DataFrame, base: pd.DataFrame | Non
     return pd.DataFrame(rows).set_index("id")
 
 
-def _row_note(r) -> str:
+def _row_note(r, money_line: bool = False) -> str:
     if r.financing == "info":
         return "information only: " + (r.cells.get("entries") or r.cells.get("money") or r.note or "")[:60]
     if r.financing == "shared":
@@ -113,10 +115,19 @@ def _row_note(r) -> str:
     return {
         "prepaid": "prepaid (" + r.cells.get("money", "earlier years") + ")",
         "partly_prepaid": "partly prepaid; fixed",
-        "money_only": "money line, no entries",
+        "money_only": _money_line_note(r, money_line),
         "external": f"paid by others: {r.paid_by}",
         "programme": f"paid from {', '.join(r.pools or [])}",
     }.get(r.financing, "")
+
+
+def _money_line_note(r, money_line: bool) -> str:
+    """How a money-only line is planned, in words (``money_line``: the plan may change it)."""
+    if not money_line:
+        return "money line, no entries"
+    if r.unit_cost is not None:
+        return f"money line: entries at {r.unit_cost:,.2f} € each"
+    return "money line, valued per 1,000 €"
 
 
 def _area_sums(model: Model, fig: pd.DataFrame) -> pd.DataFrame:
@@ -258,28 +269,46 @@ def bound_table(solution: Solution) -> pd.DataFrame:
         rows.append({
             "id": iid, "instrument": r["name"], "at": at, "level": x, "bound": r["lower"] if at == "min" else r["upper"],
             "rate": r["rate"], "unit_cost": r["unit_cost"], "reduced_cost": rc,
-            "per_1000_eur": rc / r["unit_cost"] * 1000 if r["unit_cost"] > 0 else math.nan,
+            "per_1000_eur": rc / r["unit_cost"] * 1000 if r["unit_cost"] > 0 else math.nan, "unit": r["unit"],
         })
     return pd.DataFrame(rows, columns=["id", "instrument", "at", "level", "bound", "rate", "unit_cost",
-                                       "reduced_cost", "per_1000_eur"]).set_index("id")
+                                       "reduced_cost", "per_1000_eur", "unit"]).set_index("id")
+
+
+WEIGHTED = "weighted by the priorities (what is maximised)"
+"""The summary's row of the weighted integrations, shown where priorities weigh some row."""
+
+
+def entries_label(model: Model) -> str:
+    """The summary's row of all entries: the model's own words, or a neutral one."""
+    return model.meta.labels.entries_total or "entries, all rows"
 
 
 def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
-    """Headline figures: expected integrations, new money, entries, constraints kept."""
+    """Headline figures: expected integrations, new money, entries, constraints kept. Where priorities weigh
+    some row, "expected integrations" counts every integration once and :data:`WEIGHTED` is the objective."""
+    weighted = solution.problem.weighted
+
     def figures(s: Solution) -> dict[str, float]:
         inst = s.problem.instruments
         levels = s.plan.levels.reindex(inst.index)
         cents = int(_cents(s).sum())
         bought = inst["unit_cost"] > 0
-        from_new = float(s.problem.integrations(levels)[bought].sum())
-        return {
-            "expected integrations": s.integrations,
+        each = s.problem.integrations(levels, weighted=False) if weighted else s.problem.integrations(levels)
+        from_new = float(each[bought].sum())
+        out = {"expected integrations": float(each.sum()) if weighted else s.integrations}
+        if weighted:
+            out[WEIGHTED] = s.integrations
+        out.update({
             "of which from entries bought with new money": from_new,
             "new money, all pools (€)": cents / 100,
             "integrations per 1,000 € of new money": from_new / (cents / 100) * 1000 if cents else math.nan,
-            "entries, all rows (incl. ESF-LZA and ST places)": float(levels[inst["unit"] == "entries"].sum()),
+            entries_label(s.problem.spec.model): float(levels[inst["unit"] == "entries"].sum()),
             "constraints broken": float((~s.checks["ok"]).sum()),
-        }
+        })
+        if not (inst["unit"] == "entries").any():  # money lines only: no entries to count
+            del out[entries_label(s.problem.spec.model)]
+        return out
 
     plan = figures(solution)
     out = pd.DataFrame({"plan": plan})

@@ -7,7 +7,8 @@ copula with equal correlation ``correlation``: when one rate is too optimistic, 
 
 A draw moves a class's whole diminishing-returns curve by the draw's error — the shape stays, its level
 moves (a row with its own rate moves in proportion, as its range does); the floor beyond the curve's low
-end stays where it is (entries past saturation add nothing, whatever the rate), and every marginal rate
+end stays where it is (what entries past it add — nothing for gross rates, a negative effect for some net
+effects — does not move with the rate), and every marginal rate
 stays a share: within [0, 1] for gross rates, [−1, 1] for net effects. The curve stays concave, so one LP
 per draw still gives that draw's best plan.
 
@@ -62,6 +63,7 @@ class RateDraws:
     distribution: str
     correlation: float
     seed: int
+    segment_class: np.ndarray  # per response segment: the rate class that moves it ("" if none)
 
     def __len__(self) -> int:
         return self.segment_rates.shape[0]
@@ -123,8 +125,8 @@ def draw_rates(problem: Problem, draws: int = 1000, seed: int = 0, distribution:
     classes["mean"] = [_mean(distribution, lo, m, hi) for lo, m, hi in zip(low, mode, high)]
     figures_df = pd.DataFrame(figures, columns=classes.index)
     figures_df.index.name = "draw"
-    return RateDraws(problem, classes, figures_df, _segment_rates(problem, classes, figures), distribution,
-                     correlation, seed)
+    rates, moved_by = _segment_rates(problem, classes, figures)
+    return RateDraws(problem, classes, figures_df, rates, distribution, correlation, seed, moved_by)
 
 
 def _mean(distribution: str, low: float, mode: float, high: float) -> float:
@@ -161,8 +163,9 @@ def _normal_cdf(z: np.ndarray) -> np.ndarray:
     return (0.5 * (1.0 + erf(z / math.sqrt(2.0)).astype(float))).clip(1e-12, 1 - 1e-12)
 
 
-def _segment_rates(problem: Problem, classes: pd.DataFrame, figures: np.ndarray) -> np.ndarray:
-    """Weighted marginal rates per draw and response segment (see the module docstring)."""
+def _segment_rates(problem: Problem, classes: pd.DataFrame, figures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted marginal rates per draw and response segment (see the module docstring), and the class that
+    moves each segment ("" for a floor or a row without a class)."""
     seg = problem.response
     inst = problem.instruments
     lowest = 0.0 if problem.basis == "gross" else -1.0
@@ -175,16 +178,18 @@ def _segment_rates(problem: Problem, classes: pd.DataFrame, figures: np.ndarray)
     floor = np.where(curved, seg.groupby("instrument", sort=False)["rate"].transform("last").to_numpy(), lowest)
     shift = np.zeros((len(figures), len(seg)))
     position = {c: j for j, c in enumerate(classes.index)}
+    moved_by = np.full(len(seg), "", dtype=object)
     for s, iid in enumerate(ids):
         cls = inst.at[iid, "rate_class"]
         if not cls or floor_segment[s]:
             continue
+        moved_by[s] = cls
         value = float(classes.at[cls, "value"])
         scale = abs(float(inst.at[iid, "rate"]) / value) if value != 0 else 1.0
         shift[:, s] = (figures[:, position[cls]] - value) * scale
     moved = np.clip(np.maximum(rates + shift, floor), lowest, 1.0)
     weight = inst["weight"].to_numpy(dtype=float)[inst.index.get_indexer(ids)]
-    return moved * weight
+    return moved * weight, moved_by
 
 
 class Reoptimiser:
@@ -454,8 +459,11 @@ def _robust_plan(problem: Problem, rd: RateDraws, floor: str | float, tail: floa
 def _value_of_information(rd: RateDraws, engine: Reoptimiser, best: np.ndarray,
                           progress: Progress | None) -> tuple[pd.DataFrame, dict]:
     """EVPI per class: the draws grouped by the class's figure (``VOI_GROUPS`` groups of equal size); per
-    group the best plan for the group's average rates; the value is the groups' average of (that plan's
-    value − the value of the best plan on average, both at the group's average rates)."""
+    group the best plan for the rates expected once the class's figure is known — the class's own segments
+    at the group's average, every other segment at its average over all draws (independent classes; with a
+    shared factor, the group's average of every segment, which carries what the class says of the others);
+    the value is the groups' average of (that plan's value − the value of the best plan on average, both at
+    those rates). Never negative: the groups' rates average to the overall average."""
     problem = rd.problem
     mean_rates = rd.segment_rates.mean(axis=0)
     overall = engine.solve(mean_rates)
@@ -475,8 +483,13 @@ def _value_of_information(rd: RateDraws, engine: Reoptimiser, best: np.ndarray,
         order = np.argsort(rd.figures[cls].to_numpy(), kind="stable")
         gain = 0.0
         if classes.at[cls, "high"] > classes.at[cls, "low"]:
+            own = rd.segment_class == cls
             for members in np.array_split(order, groups):
-                group_rates = rd.segment_rates[members].mean(axis=0)
+                if rd.correlation > 0:
+                    group_rates = rd.segment_rates[members].mean(axis=0)
+                else:
+                    group_rates = mean_rates.copy()
+                    group_rates[own] = rd.segment_rates[members][:, own].mean(axis=0)
                 found = engine.solve(group_rates)
                 if found is None:
                     raise SolverError(f"{problem.name}: a value-of-information solve for {cls} did not finish")
@@ -487,6 +500,7 @@ def _value_of_information(rd: RateDraws, engine: Reoptimiser, best: np.ndarray,
                     progress("value of information", done, steps)
         else:
             done += groups
+        gain = 0.0 if abs(gain) < 1e-9 * max(1.0, abs(everything)) else gain  # the solver's tolerance, not a value
         rows.append({"class": cls, "name": classes.at[cls, "name"], "status": classes.at[cls, "status"],
                      "range": f"{classes.at[cls, 'low']:g} – {classes.at[cls, 'high']:g}",
                      "integrations": gain, "euros": gain / per_euro if per_euro > 0 else math.nan})
@@ -538,12 +552,13 @@ def _summary(values: pd.DataFrame, tail: float) -> pd.DataFrame:
 def _robust_words(info: dict, summary: pd.DataFrame, tail: float) -> str:
     share = f"{tail * 100:g} %"
     floor = info["floor"]
-    what = {"max": "the most any such plan can", "optimal": "as much as the optimal plan's",
-            "official": "as much as the official plan's"}.get(floor, "the floor asked for") \
-        if isinstance(floor, str) else "the floor asked for"
+    achieved = float(summary.at["robust", f"worst_{round(tail * 100)}pct_average"])
+    asked = {"max": "the most any such plan can", "optimal": "at least the optimal plan's",
+             "official": "at least the official plan's"}.get(floor, "") if isinstance(floor, str) else ""
+    asked = asked or f"at least {info['floor_value']:,.1f} as asked"
     guard = f"its {share} quantile at least the optimal plan's"
     if info["reached"]:
-        return (f"The robust plan: {guard}, its worst {share} of draws averaging {info['floor_value']:,.1f} ({what}), "
+        return (f"The robust plan: {guard}, its worst {share} of draws averaging {achieved:,.1f} ({asked}), "
                 "and within that the most integrations on average")
     return (f"The robust plan: {guard}; no such plan's worst {share} of draws average {info['floor_value']:,.1f}, so it "
-            f"is the one whose worst {share} average the most")
+            f"is the one whose worst {share} average the most: {achieved:,.1f}")

@@ -33,9 +33,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from .budget import derive_budget, euros
-from .errors import InputFileError
-from .loading import Spec, check_references, one_of, parse, read_yaml
-from .schema import Model, Money, Rate, Share, Strict, _number
+from .errors import NOT_SHOWN, InputFileError
+from .loading import Spec, check_plannable, check_references, money_line_unit, one_of, parse, read_yaml
+from .schema import GrossRate, Level, Model, Money, Rate, Share, Strict, _number
 
 Factor = Annotated[float, BeforeValidator(_number), Field(ge=0, le=100)]
 
@@ -80,12 +80,19 @@ def _rate_mapping(value: object) -> object:
     return value
 
 
+class RateChange(Strict):
+    """A row's rates: the gross rate (a share from 0 to 1) and/or the net effect (from -1 to 1)."""
+
+    gross: GrossRate | None = None
+    net: Rate | None = None
+
+
 class InstrumentChange(Strict):
-    fix: Money | None = None
-    min: Money | None = None
-    max: Money | None = None
+    fix: Level | None = None  # entries (euros for a money-only line)
+    min: Level | None = None
+    max: Level | None = None
     drop: bool = False
-    rate: Annotated[dict[Literal["gross", "net"], Rate], BeforeValidator(_rate_mapping)] | None = None
+    rate: Annotated[RateChange, BeforeValidator(_rate_mapping)] | None = None
     rate_factor: Factor | None = None
     unit_cost: Annotated[float, BeforeValidator(_number), Field(gt=0, le=1e10)] | None = None
     cost_factor: Annotated[float, BeforeValidator(_number), Field(gt=0, le=100)] | None = None
@@ -111,7 +118,7 @@ class CoverageChange(Strict):
     group: str | None = None
     basis: Literal["entries", "money"] | None = None
     min_share: Share | None = None
-    min_count: Money | Literal["official"] | None = None
+    min_count: Level | Literal["official"] | None = None
     min_count_factor: Factor | None = None
     drop: bool = False
     source: str | None = None
@@ -151,8 +158,8 @@ class PolicyChange(Strict):
     """Drop a stated decision, or change its figures (a number or 'official')."""
 
     drop: bool = False
-    min: Money | Literal["official"] | None = None
-    max: Money | Literal["official"] | None = None
+    min: Level | Literal["official"] | None = None
+    max: Level | Literal["official"] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyChange:
@@ -258,6 +265,7 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         cap = find("caps", cid, f"caps.{cid}")
         cap.update(change.model_dump(exclude_none=True))
     problem = None
+    model_rows = {r.id: r for r in spec.model.instruments}
     for iid, change in scenario.instruments.items():
         row = find("instruments", iid, f"instruments.{iid}")
         at = f"instruments.{iid}"
@@ -282,15 +290,28 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
             if change.max is not None:
                 bounds["max"] = change.max
             row["bounds"] = bounds
+        if ((change.rate is not None or change.rate_factor is not None) and row["financing"] == "money_only"
+                and money_line_unit(model_rows[iid], spec.rates) is None):
+            field = "rate" if change.rate is not None else "rate_factor"
+            fail(f"{at}.{field}", change.rate_factor if field == "rate_factor" else NOT_SHOWN,
+                 "a rate belongs to a row with entries, or to a money-only line that is valued (a rate class per "
+                 "1,000 €, or a unit cost): this line is kept as printed, so its rate would be ignored")
         if change.rate is not None:
-            row["rate"] = {**(row.get("rate") or {}), **change.rate}
+            row["rate"] = {**(row.get("rate") or {}), **change.rate.model_dump(exclude_none=True)}
         if change.rate_factor is not None:
             if not row.get("rate_class"):
                 fail(f"{at}.rate_factor", change.rate_factor, f"the row ({row['financing']}) has no rate to scale")
             cls = spec.rates.classes[row["rate_class"]]
             current = row.get("rate") or {}
-            row["rate"] = {b: max(-1.0, min(1.0, (current.get(b) if current.get(b) is not None else getattr(cls, b).value)
-                                            * change.rate_factor)) for b in ("gross", "net")}
+            scaled = {}
+            for b in ("gross", "net"):
+                rate = current.get(b) if current.get(b) is not None else getattr(cls, b).value
+                scaled[b] = rate * change.rate_factor
+                if abs(scaled[b]) > 1:  # refused, not clamped: a factor that makes a rate above 1 is a mistake
+                    fail(f"{at}.rate_factor", change.rate_factor,
+                         f"a factor that keeps the {b} rate ({rate:g}) within {'0' if b == 'gross' else '-1'} to 1: "
+                         f"at most {1 / abs(rate):.4g} (this one makes it {scaled[b]:g})")
+            row["rate"] = scaled
         if change.unit_cost is not None or change.cost_factor is not None:
             if row["financing"] not in ("new", "shared"):
                 fail(at, row["financing"], "a cost can change only for rows bought with new money ('new' or 'shared')")
@@ -367,6 +388,7 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         model = parse(Model, raw, file)
         new = dataclasses.replace(spec, model=model, scenarios=spec.scenarios + (scenario.name,))
         check_references(new, file=file)
+        check_plannable(new, file=file)
     except InputFileError as exc:
         raise InputFileError(file, exc.field, exc.value, f"{exc.allowed} {where}") from None
     return new

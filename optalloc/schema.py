@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 MAX_MONEY = 1e10  # 10 billion €: far above any jobcenter (the whole federal EGT is about 5 billion)
 MAX_COUNT = 10_000_000
@@ -60,6 +61,16 @@ def _count(value: object) -> object:
     return value
 
 
+def _cents(value: float) -> float:
+    """A sum of money has whole cents: more decimals would be rounded somewhere without a word."""
+    exponent = Decimal(repr(float(value))).as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError(f"euros to the cent, at most two decimals ({value!r} has {-exponent}): round it in the file "
+                         f"(to {Decimal(repr(float(value))).quantize(Decimal('0.01'))}, say) so that no rounding is "
+                         "hidden")
+    return value
+
+
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 LINE_PATTERN = r"^[IVX]+\.[a-z0-9_]+$"
 PURPOSE_PATTERN = r"^[IVX]+$"
@@ -70,11 +81,16 @@ PATTERN_WORDS = {
 }
 """What each id pattern means, for messages."""
 
-Money = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_MONEY)]
+Number = Annotated[float, BeforeValidator(_number)]
+Money = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_MONEY), AfterValidator(_cents)]
 Share = Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
 Count = Annotated[int, BeforeValidator(_count), Field(ge=0, le=MAX_COUNT)]
+Places = Annotated[int, BeforeValidator(_count), Field(ge=1, le=MAX_COUNT)]
 Level = Annotated[float, BeforeValidator(_number), Field(ge=0, le=MAX_MONEY)]
 Rate = Annotated[float, BeforeValidator(_number), Field(ge=-1, le=1)]
+"""A net effect: integrations per entry caused by the measure, from -1 to 1 (it may be below 0)."""
+GrossRate = Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
+"""A gross rate: the share of entries followed by work, from 0 to 1."""
 Ident = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 
 Financing = Literal[
@@ -85,7 +101,16 @@ Basis = Literal["gross", "net"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Labels(Strict):
+    """Headings of the reports in the programme's own words (each optional: a neutral heading otherwise)."""
+
+    budget: str = ""  # e.g. "Budget (chapter 2)"
+    areas: str = ""  # e.g. "Priority areas (chapter 5.5, Anhang I)"
+    kennzahlen: str = ""  # e.g. "Kennzahlen (chapter 3): entries by purpose, Zweckbestimmung I–VII"
+    entries_total: str = ""  # e.g. "entries, all rows (incl. ESF-LZA and ST places)"
 
 
 class Meta(Strict):
@@ -96,7 +121,8 @@ class Meta(Strict):
     document: str = ""
     document_date: str = ""
     currency: Literal["EUR"] = "EUR"
-    rates_file: str
+    rates_file: str  # a name (sgb2-defaults: the project's rates folder, then the packaged defaults) or a path
+    labels: Labels = Labels()
 
 
 class PrintedBudget(Strict):
@@ -105,7 +131,8 @@ class PrintedBudget(Strict):
 
 
 class Budget(Strict):
-    """Chapter 2: the budget items. Spendable funds and the new-business budget are derived from them."""
+    """The budget items as the programme prints them. Spendable funds and the
+    new-business budget are derived from them."""
 
     egt_allocation: Money
     shift_to_administration: Money
@@ -126,8 +153,8 @@ class Budget(Strict):
 
 class PrintedPool(Strict):
     available: Money | None = None
-    available_percent: Annotated[float, Field(ge=0, le=100)] | None = None
-    reserved_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    available_percent: Annotated[float, BeforeValidator(_number), Field(ge=0, le=100)] | None = None
+    reserved_percent: Annotated[float, BeforeValidator(_number), Field(ge=0, le=100)] | None = None
 
 
 class Pool(Strict):
@@ -141,7 +168,7 @@ class Pool(Strict):
     planning_share: Share = 1.0
     status: str = ""
     reserved: dict[str, Money] = {}
-    max_places: Count | None = None
+    max_places: Places | None = None  # 0 places would leave the co-funding per place undefined
     egt_cofunding: Money | None = None
     printed: PrintedPool = PrintedPool()
 
@@ -182,7 +209,7 @@ class Documented(Strict):
     from) or an assumption, the ``range`` of its plausible values, and a note on how it is used."""
 
     status: Literal["sourced", "assumption"] = "assumption"
-    range: dict[str, tuple[float, float]] = {}
+    range: dict[str, tuple[Number, Number]] = {}
     source: str = ""
     note: str = ""
 
@@ -190,6 +217,9 @@ class Documented(Strict):
     def _sourced_has_source(self) -> Documented:
         if self.status == "sourced" and not self.source:
             raise ValueError("a 'sourced' figure needs 'source'")
+        for name, (low, high) in self.range.items():
+            if low > high:
+                raise ValueError(f"range.{name}: [{low:g}, {high:g}] — a range [low, high] with low at most high")
         return self
 
 
@@ -284,7 +314,7 @@ class PrintedSums(Strict):
 
 class Area(Strict):
     id: Ident
-    chapter: str
+    chapter: str = ""  # where the document prints the area's table (leave empty if it has none)
     name: str
     gloss: str = ""
     printed: PrintedSums = PrintedSums()
@@ -334,7 +364,7 @@ class Bounds(Strict):
 
 
 class RateOverride(Strict):
-    gross: Rate | None = None
+    gross: GrossRate | None = None
     net: Rate | None = None
 
 
@@ -402,8 +432,15 @@ class Instrument(Strict):
             raise ValueError("a 'programme' row needs 'pools': the programme that pays it")
         if f == "info" and self.entries is not None and self.entries_in is None:
             raise ValueError("an 'info' row has no entries of its own (or names 'entries_in')")
-        if self.unit_cost is not None and f not in ("new", "shared"):
+        if self.rate is not None and (f == "info" or (f == "money_only" and self.rate_class is None)):
+            raise ValueError(f"{'an' if f == 'info' else 'a'} '{f}' row has no entries, so no rate: leave out 'rate' "
+                             "(it would be ignored)"
+                             + (" or value the line with 'rate_class'" if f == "money_only" else ""))
+        if self.unit_cost is not None and f not in ("new", "shared", "money_only"):
             raise ValueError("'unit_cost' can override the cost of 'new' or 'shared' rows only")
+        if f == "money_only" and self.unit_cost is not None and self.rate_class is None:
+            raise ValueError("a 'money_only' row with 'unit_cost' needs 'rate_class': the class whose rate per entry "
+                             "values its entries (money ÷ unit cost)")
         if self.capacity is not None and f in ("info", "money_only"):
             raise ValueError(f"an '{f}' row has no entries to limit: leave out 'capacity'")
         if self.capacity == "places" and self.places is None and self.places_in is None:
@@ -420,11 +457,23 @@ class Discrepancy(Strict):
     """A disagreement inside the document: a check whose printed and computed values differ, explained."""
 
     check: Annotated[str, Field(min_length=3)]
-    printed: float
-    computed: float
-    tolerance: Annotated[float, Field(ge=0)] = 0.0
+    printed: Number
+    computed: Number
+    tolerance: Annotated[float, BeforeValidator(_number), Field(ge=0)] = 0.0
     reproduce: dict[Literal["count_places_for"], list[Ident]] = {}
     explanation: Annotated[str, Field(min_length=10)]
+
+    @model_validator(mode="after")
+    def _a_disagreement(self) -> Discrepancy:
+        difference = abs(Decimal(repr(self.printed)) - Decimal(repr(self.computed)))
+        if difference == 0:
+            raise ValueError(f"printed and computed are both {self.printed:.12g}: a discrepancy records two figures "
+                             "that differ (leave out the record when the document agrees with itself)")
+        if Decimal(repr(self.tolerance)) > difference:
+            raise ValueError(f"tolerance {self.tolerance:.12g} exceeds the recorded difference "
+                             f"{float(difference):.12g} between printed and computed: a tolerance covers rounding of "
+                             "that difference, at most all of it")
+        return self
 
 
 class TextNote(Strict):
@@ -457,6 +506,8 @@ class Model(Strict):
 
 
 class RateFigure(Strict):
+    """A net effect with its plausible range (from -1 to 1: a measure may lower the chances)."""
+
     value: Rate
     low: Rate
     high: Rate
@@ -478,10 +529,20 @@ class RateFigure(Strict):
         return self
 
 
+class GrossRateFigure(RateFigure):
+    """A gross rate with its plausible range: the value is a share of entries, from 0 to 1."""
+
+    value: GrossRate
+
+
 class RateClass(Strict):
+    """Expected integrations of a class of instrument: per entry (``per: entry``, the default), or per
+    1,000 € of a money line's budget (``per: thousand_euros``: a line planned in euros, without entries)."""
+
     name: str
     gloss: str = ""
-    gross: RateFigure
+    per: Literal["entry", "thousand_euros"] = "entry"
+    gross: GrossRateFigure
     net: RateFigure
 
 

@@ -261,14 +261,9 @@ def _fit_to_pools(problem: Problem, plan: Plan, over: dict[str, float]) -> Plan:
     return Plan(levels=levels, split=plan.split)
 
 
-def optimise(problem: Problem, solver: str = "highs", integer: bool = False, least_money: bool = False) -> Solution:
-    """The plan with the most expected integrations (and, with ``least_money``, the least money for them).
-
-    Passes on one LP: (1) maximise integrations — the duals are read here; (2) with ``least_money``, keep
-    the optimum and spend the least money; (3) break ties between equally good plans (see the module
-    docstring). Then :func:`pay` decides how interchangeable pools pay. A plan that fails the independent
-    checker is never returned.
-    """
+def first_pass(problem: Problem, solver: str = "highs", integer: bool = False) -> LinearProgram:
+    """Pass 1 alone: the LP maximised by ``solver``, before any cross-check, tie-break or payment — the
+    solver's own plan and value (how the tests compare CBC's optimum with HiGHS's)."""
     lp = build_lp(problem, integer=integer)
     status = _run(lp, solver)
     if status == "Infeasible":
@@ -277,6 +272,18 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         raise InfeasibleError(f"{problem.name}: no plan satisfies every requirement", diagnose(problem, integer))
     if status != "Optimal":
         raise SolverError(f"{problem.name}: the solver stopped with status {status!r}")
+    return lp
+
+
+def optimise(problem: Problem, solver: str = "highs", integer: bool = False, least_money: bool = False) -> Solution:
+    """The plan with the most expected integrations (and, with ``least_money``, the least money for them).
+
+    Passes on one LP: (1) maximise integrations — the duals are read here; (2) with ``least_money``, keep
+    the optimum and spend the least money; (3) break ties between equally good plans (see the module
+    docstring). Then :func:`pay` decides how interchangeable pools pay. A plan that fails the independent
+    checker is never returned.
+    """
+    lp = first_pass(problem, solver, integer)
     duals = reduced = None
     if not integer:
         duals, reduced = _read_duals(lp, solver)
@@ -311,17 +318,25 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         lp.prob.setObjective(preference(lp))
         if _run(lp, rest) != "Optimal":
             raise SolverError(f"{problem.name}: the tie-break pass did not finish")
-    plan, over = pay(problem, _read_plan(lp).levels)
+    return checked_solution(problem, _read_plan(lp).levels, "optimal", solver, lp.rows, lp.level_rows(), duals,
+                            reduced, integer, least_money)
+
+
+def checked_solution(problem: Problem, levels: pd.Series, kind: str, solver: str, rows: dict[str, RowInfo],
+                     level_rows: dict[str, list[tuple[str, str, float]]], duals: pd.Series | None = None,
+                     reduced: pd.Series | None = None, integer: bool = False, least_money: bool = False) -> Solution:
+    """A plan a solver found, paid as every optimal plan is paid (:func:`pay`, the pools fitted to the cent)
+    and checked independently (:func:`~optalloc.check.check_plan`); refused if it breaks a rule."""
+    plan, over = pay(problem, levels)
     if any(v > 1e-3 for v in over.values()):
         plan, over = pay(problem, _fit_to_pools(problem, plan, over).levels)
-    value = integrations_of(problem, plan.levels)
     checks = check_plan(problem, plan, integer=integer)
     broken = checks[~checks["ok"]]
     if not broken.empty:
-        raise SolverError(f"{problem.name}: the {solver} plan breaks {', '.join(broken['name'].head(5))} "
+        raise SolverError(f"{problem.name}: the {solver} {kind} plan breaks {', '.join(broken['name'].head(5))} "
                           "(checked independently); try the other solver")
-    return Solution(problem, plan, "optimal", solver, integer, value, lp.rows, duals, reduced, checks, least_money,
-                    lp.level_rows())
+    return Solution(problem, plan, kind, solver, integer, integrations_of(problem, plan.levels), rows, duals, reduced,
+                    checks, least_money, level_rows)
 
 
 def evaluate(problem: Problem, levels: pd.Series, solver: str = "highs", kind: str = "evaluated") -> Solution:

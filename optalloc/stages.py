@@ -90,7 +90,8 @@ def solve_staged(problem: Problem, timing: Timing, fixed: bool = False, events: 
     decided_now = [q for q in QUARTERS if q < (stages.resolves_in if stages else 5)]
     big = pulp.LpProblem("optalloc_stages", pulp.LpMaximize)
     lps: list[tuple[LinearProgram, QuarterLayer]] = []
-    limits = commitment_limits(problem, timing)  # the limits are the base plan's, the same in every outcome
+    # the commitment limits are set for the year (the budget law's), the same in every outcome: the problem's own
+    limits = commitment_limits(problem, timing)
     objective = []
     scale = 1.0
     for k, o in enumerate(outs):
@@ -200,6 +201,8 @@ class Year:
     cash_by_row: dict[str, pd.DataFrame]  # per plan: instruments × months
     commitments: pd.DataFrame  # per year after: official, optimal, limit, worth of the limit
     stages: StagesResult | None
+    reserve_worth: float  # integrations the timed optimum gains when the reserve is planned (re-solved)
+    official_broken: list[str]  # the rules the official plan breaks in this problem (empty: none)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {"cash_by_month": self.cash, "commitments": self.commitments,
@@ -225,11 +228,20 @@ def plan_year(problem: Problem, timing: Timing, staged: bool = True) -> Year:
     bound = {"official": commitments(problem, timing, official_q), "yearly": commitments(problem, timing, yearly_q),
              "optimal": commitments(problem, timing, timed.quarters)}
     rows = []
-    for key, year in (("next_year", timing.year + 1), ("year_after", timing.year + 2)):
+    for key, year in (("next_year", f"{timing.year + 1}"), ("year_after", f"{timing.year + 2}"),
+                      ("later", f"{timing.year + 3}+")):
         rows.append({"year": year, "official": bound["official"][key], "yearly_optimum": bound["yearly"][key],
                      "optimal": bound["optimal"][key], "limit": timed.limits[key],
                      "per_1000_eur": timed.prices[key] * 1000})
     commit = pd.DataFrame(rows).set_index("year")
     stages = plan_stages(problem, timing) if staged and timing.file.stages and timing.file.stages.events else None
+    reserve_worth = 0.0
+    if float(problem.budget.reserve) > 0:
+        released = build_problem(apply_scenarios(problem.spec, [{"name": "reserve released",
+                                                                 "budget": {"reserve_amount": 0}}]),
+                                 basis=problem.basis, response=problem.response_shape)
+        reserve_worth = solve_timed(released, timing, limits=timed.limits).integrations - timed.integrations
+    official_sol = evaluate(problem, problem.instruments["official"])
+    broken = list(official_sol.checks.loc[~official_sol.checks["ok"], "name"])
     return Year(problem, timing, official_q, timed, yearly.plan.levels, yearly.integrations, cash, by_row, commit,
-                stages)
+                stages, reserve_worth, broken)

@@ -9,6 +9,9 @@ to test the fast path against and to measure it.
 The result holds, per level, the expected integrations, the marginal value of money (integrations per
 additional 1,000 €, the budget row's dual) and every instrument's entries; :func:`cut_order` reads from
 it which instruments shrink first as money falls and where each reaches its minimum.
+
+A sweep takes at most :data:`STEPS_CAP` levels unless asked for more (:func:`check_steps`), each between 0 €
+and :data:`MAX_LEVEL`; ``progress`` hears how far it has come.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import dataclasses
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +29,7 @@ import pandas as pd
 from .errors import InfeasibleError, SolverError, UsageError
 from .lp import build_lp, preference_weights
 from .problem import Problem
+from .schema import MAX_MONEY
 from .solve import DUAL_TOLERANCE, _run, optimise
 
 BUDGET_ROW = "budget:new_business"
@@ -52,6 +56,35 @@ class Sweep:
 
 
 DEFAULT_RANGE = "min:110%"
+MAX_LEVEL = MAX_MONEY  # the largest budget level in euros: 10 billion € (the whole federal EGT is about 5 billion)
+STEPS_CAP = 10_000
+"""The most budget levels a sweep takes unless asked for more (1,000 levels take about half a second)."""
+STEPS_MAX = 100_000
+"""The most budget levels a sweep takes when asked for more (``many=True``, ``--many-steps``)."""
+MAX_CELLS = 25_000_000
+"""The most numbers (levels × instruments) a sweep's table of entries may hold: 200 MB."""
+
+Progress = Callable[[int, int], None]
+"""Called with (levels solved, levels in all) as a sweep goes."""
+
+
+def check_steps(problem: Problem, steps: int, many: bool = False) -> None:
+    """Refuse a sweep of more levels than :data:`STEPS_CAP` (:data:`STEPS_MAX` with ``many``), or of more
+    than its table of entries can hold in :data:`MAX_CELLS` numbers; the message says how to go beyond."""
+    rows = max(1, len(problem.instruments))
+    cap = min(STEPS_MAX if many else STEPS_CAP, max(2, MAX_CELLS // rows))
+    if steps <= cap:
+        return
+    if cap < (STEPS_MAX if many else STEPS_CAP):
+        raise UsageError("--steps", steps, f"at most {cap:,} levels for a model of {rows:,} instruments (the table of "
+                         f"entries would hold {steps * rows:,} numbers, at most {MAX_CELLS:,}): split the range into "
+                         "several sweeps (--budget FROM:TO)")
+    if many:
+        raise UsageError("--steps", steps, f"at most {STEPS_MAX:,} levels: split the range into several sweeps "
+                         "(--budget FROM:TO), each of up to that many")
+    raise UsageError("--steps", steps, f"at most {STEPS_CAP:,} levels (1,000 take about half a second); for more, "
+                     f"add --many-steps (up to {STEPS_MAX:,}, with progress on stderr) or split the range into "
+                     "several sweeps (--budget FROM:TO)")
 
 
 def budget_levels(spec: str, steps: int, base: float, least: float | None = None) -> np.ndarray:
@@ -70,9 +103,17 @@ def budget_levels(spec: str, steps: int, base: float, least: float | None = None
     else:
         lo = float(m.group(1)) / 100 * base if m.group(2) else float(m.group(1))
     hi = float(m.group(3)) / 100 * base if m.group(4) else float(m.group(3))
+    percent = bool(m.group(2) or m.group(4))
+    if percent and base <= 0:
+        raise UsageError("--budget", spec, f"percent of the model's new-business budget, which makes {base:,.2f} € "
+                         "available: give the range in euros (15e6:30e6)")
+    if not all(math.isfinite(v) and v <= MAX_LEVEL for v in (lo, hi)):
+        raise UsageError("--budget", spec, f"FROM and TO of at most {MAX_LEVEL:,.0f} € (or that in percent of the "
+                         f"model's new-business budget); this range reaches {max(lo, hi):,.2f} €")
     if not (0 <= lo < hi):
         raise UsageError("--budget", spec, f"FROM ({lo:,.2f} €) must be below TO ({hi:,.2f} €), and neither negative")
     return np.linspace(lo, hi, steps)
+
 
 
 def levels_of(problem: Problem, spec: str, steps: int) -> np.ndarray:
@@ -107,12 +148,15 @@ def with_budget(problem: Problem, available: float) -> Problem:
     return dataclasses.replace(problem, pools=pools)
 
 
-def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast") -> Sweep:
+def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast",
+                 progress: Progress | None = None) -> Sweep:
+    """The optimum at each budget level; ``progress``, if given, hears (solved, all) after each level."""
     budgets = np.asarray(budgets, dtype=float)
     if method == "fast":
-        values, duals, status = parametric(problem, BUDGET_ROW, "upper", budgets)
+        values, duals, status = parametric(problem, BUDGET_ROW, "upper",
+                                           budgets if progress is None else _Reported(budgets, progress))
     elif method == "rebuild":
-        values, duals, status = _rebuild(problem, budgets)
+        values, duals, status = _rebuild(problem, _Reported(budgets, progress) if progress else budgets)
     else:
         raise ValueError(f"unknown sweep method {method!r}: fast or rebuild")
     ids = list(problem.instruments.index)
@@ -127,6 +171,26 @@ def sweep_budget(problem: Problem, budgets: Sequence[float], method: str = "fast
         "per_1000_eur": np.asarray(duals) * 1000,
     }, index=entries.index)
     return Sweep(problem, curve, entries, method)
+
+
+class _Reported(Sequence):
+    """The values of a sweep, telling ``progress`` each time the next one is asked for (the one before it
+    is then solved): progress without a hook in the solving loop."""
+
+    def __init__(self, values: np.ndarray, progress: Progress):
+        self.values, self.progress = values, progress
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def]
+        return self.values[k]
+
+    def __iter__(self) -> Iterator[float]:
+        n = len(self.values)
+        for k, value in enumerate(self.values):
+            yield value
+            self.progress(k + 1, n)
 
 
 def parametric(problem: Problem, row_name: str, side: str, values: Sequence[float],
@@ -269,7 +333,7 @@ def _hand_over_basis(source, target, x: np.ndarray, col_lo, col_hi, row_lo, row_
     target.setBasis(basis)
 
 
-def _rebuild(problem: Problem, budgets: np.ndarray) -> tuple[np.ndarray, list[float], list[str]]:
+def _rebuild(problem: Problem, budgets: Sequence[float]) -> tuple[np.ndarray, list[float], list[str]]:
     """The naive loop: a full :func:`~optalloc.solve.optimise` (a fresh PuLP model) at every level."""
     ids = list(problem.instruments.index)
     values = np.full((len(budgets), len(ids)), np.nan)
@@ -353,6 +417,9 @@ def cut_order(sweep: Sweep, tolerance: float = 1e-6) -> pd.DataFrame:
             "minimum": float(inst.at[iid, "lower"]),
             "moves": moves,
         })
+    if not rows:  # every row is fixed (or dropped): nothing is cut
+        return pd.DataFrame(columns=["rank", "instrument", "entries_top", "shrinks_below", "at_minimum_from",
+                                     "entries_bottom", "minimum", "moves"], index=pd.Index([], name="id"))
     out = pd.DataFrame(rows).set_index("id")
     out["_key"] = out["shrinks_below"].fillna(-1.0)
     out = out.sort_values(["_key", "at_minimum_from"], ascending=[False, False]).drop(columns="_key")

@@ -2,11 +2,17 @@
 
 The library returns DataFrames; this module turns them into strings (it never prints). Money is shown
 with thousands separators and two decimals, entries with the decimals the plan needs.
+
+Text from a model file (names, notes, sources) reaches the terminal: :func:`terminal_safe` escapes what a
+terminal would act on instead of showing — control characters (escape sequences that move the cursor,
+recolour or retitle the window) and the bidirectional overrides that make a line read in another order
+than it is stored; :func:`printable` escapes line breaks and tabs too, for a table cell.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -47,6 +53,30 @@ def percent(v: float, decimals: int = 1) -> str:
     return "" if missing(v) else f"{v * 100:.{decimals}f} %"
 
 
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"  # control characters but tab and line feed (C0, DEL, C1)
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidirectional marks, embeddings, overrides, isolates
+    "\u2028\u2029]"  # line and paragraph separators
+)
+_UNSAFE_IN_CELL = re.compile(_UNSAFE.pattern[:-1] + "\t\n]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal would act on escaped as ``\\x1b`` or ``\\u202e``; line
+    breaks and tabs stay."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def printable(text: str) -> str:
+    """:func:`terminal_safe`, and line breaks and tabs escaped too: one table cell stays on one line."""
+    return _UNSAFE_IN_CELL.sub(_escape, text)
+
+
 def missing(v: object) -> bool:
     """None or NaN: a cell with nothing to show."""
     return v is None or (isinstance(v, float) and math.isnan(v))
@@ -70,7 +100,7 @@ def render(df: pd.DataFrame, cols: Sequence[Col], title: str = "", total: dict[s
         cells = []
         for c in cols:
             v = idx if c.key is None else row[c.key]
-            text = c.fmt(v)
+            text = printable(c.fmt(v))
             if c.width and len(text) > c.width:
                 text = text[: c.width - 1] + "…"
             cells.append(text)

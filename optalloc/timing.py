@@ -49,10 +49,33 @@ class Documented(Strict):
         return self
 
 
+class Part(Strict):
+    share: Share  # of the row's entries
+    months: int = Field(ge=1, le=48)
+
+
 class Duration(Documented):
-    months: int = Field(ge=1, le=120)
-    low: int | None = Field(default=None, ge=1, le=120)
-    high: int | None = Field(default=None, ge=1, le=120)
+    """A row's duration in months; ``parts`` where its entries run for different lengths (the cost of a part
+    taken as proportional to its months: the same cost per month of participation, an assumption)."""
+
+    months: int = Field(ge=1, le=48)
+    low: int | None = Field(default=None, ge=1, le=48)
+    high: int | None = Field(default=None, ge=1, le=48)
+    parts: list[Part] | None = Field(default=None, min_length=2, max_length=6)
+
+    @model_validator(mode="after")
+    def _parts_add_up(self) -> Duration:
+        if self.parts is not None and abs(sum(p.share for p in self.parts) - 1.0) > 1e-9:
+            raise ValueError(f"the parts' shares add up to {sum(p.share for p in self.parts):g}: they must add up to 1")
+        return self
+
+    def profile(self, start: int) -> np.ndarray:
+        """Share of an entry's cost paid in each month 1..60 counted from January of the plan year, for an
+        entry starting in month ``start`` (1..12)."""
+        parts = self.parts or [Part(share=1.0, months=self.months)]
+        weight = np.array([p.share * p.months for p in parts])
+        shares = np.array([_shares(p.months, start) for p in parts])
+        return weight @ shares / weight.sum()
 
 
 class Spread(Documented):
@@ -78,8 +101,13 @@ class LeadTime(Documented):
 
 
 class Commitments(Documented):
+    """Limits of what this year's entries may bind later, in euros or 'official': the official plan's own
+    commitments, scaled by what the problem makes available against what the official plan spends (so that a
+    budget cut shrinks the limit with it)."""
+
     limit_next_year: Money | Literal["official"] = "official"
     limit_year_after: Money | Literal["official"] = "official"
+    limit_later: Money | Literal["official"] = "official"
     low: float | None = None
     high: float | None = None
 
@@ -160,28 +188,33 @@ def timed_rows(problem: Problem) -> list[str]:
     return out
 
 
+HORIZON = 60  # months from January of the plan year: the plan year and four after it
+LATER = {"next_year": (12, 24), "year_after": (24, 36), "later": (36, HORIZON)}  # months of each later period
+
+
 def _shares(months: int, start: int) -> np.ndarray:
-    """Share of an entry's cost paid in each month 1..36 counted from January of the plan year, for an entry
+    """Share of an entry's cost paid in each month 1..60 counted from January of the plan year, for an entry
     starting in month ``start`` (1..12), the cost falling evenly over ``months`` months."""
-    out = np.zeros(36 + 120)
+    out = np.zeros(HORIZON)
     out[start - 1:start - 1 + months] = 1.0 / months
-    return out[:36]
+    return out
 
 
 def _factors(problem: Problem, tf: TimingFile) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     spread = np.asarray(tf.official_spread.quarters, dtype=float)
     rows, monthly = [], {}
     for iid in timed_rows(problem):
-        months = (tf.durations.get(iid) or tf.default_months).months
-        by_quarter = np.array([np.mean([_shares(months, m) for m in MONTHS_OF[q]], axis=0) for q in QUARTERS])
+        duration = tf.durations.get(iid) or tf.default_months
+        months = duration.months
+        by_quarter = np.array([np.mean([duration.profile(m) for m in MONTHS_OF[q]], axis=0) for q in QUARTERS])
         in_year = by_quarter[:, :12].sum(axis=1)
         base = float(spread @ in_year)  # the official entries' average 2016 share
         rel = by_quarter / base  # per quarter, per month: relative to the printed money per entry
         record = {"instrument": iid, "months": months, "in_year_official": base}
         for q in QUARTERS:
             record[f"in_year_{q}"] = rel[q - 1, :12].sum()
-            record[f"next_year_{q}"] = rel[q - 1, 12:24].sum()
-            record[f"year_after_{q}"] = rel[q - 1, 24:36].sum()
+            for key, (a, b) in LATER.items():
+                record[f"{key}_{q}"] = rel[q - 1, a:b].sum()
         rows.append(record)
         monthly[iid] = rel[:, :12]
     return pd.DataFrame(rows).set_index("instrument"), monthly
@@ -192,7 +225,7 @@ class QuarterLayer:
     """What :func:`add_quarters` added to an LP: entries per (instrument, quarter), the commitment rows."""
 
     entries: dict[tuple[str, int], pulp.LpVariable]
-    commitment_rows: dict[str, str]  # "next_year" / "year_after" → row name
+    commitment_rows: dict[str, str]  # "next_year" / "year_after" / "later" → row name
     limits: dict[str, float]
 
 
@@ -205,23 +238,40 @@ def official_quarters(problem: Problem, timing: Timing, levels: pd.Series | None
 
 
 def commitments(problem: Problem, timing: Timing, quarters: pd.DataFrame) -> dict[str, float]:
-    """Euros a plan's entries (by quarter) bind in the next year and the year after (timed rows only)."""
+    """Euros a plan's entries (by quarter) bind in the next year, the year after and later (timed rows only)."""
     cost = problem.instruments["unit_cost"]
     f = timing.factors
-    out = {"next_year": 0.0, "year_after": 0.0}
+    out = {key: 0.0 for key in LATER}
     for iid in f.index:
         for q in QUARTERS:
-            out["next_year"] += float(cost[iid] * f.at[iid, f"next_year_{q}"] * quarters.at[iid, q])
-            out["year_after"] += float(cost[iid] * f.at[iid, f"year_after_{q}"] * quarters.at[iid, q])
+            for key in LATER:
+                out[key] += float(cost[iid] * f.at[iid, f"{key}_{q}"] * quarters.at[iid, q])
     return out
 
 
 def commitment_limits(problem: Problem, timing: Timing) -> dict[str, float]:
-    """The limits of the commitments: euros, or the official plan's own where the file says 'official'."""
+    """The limits of the commitments: euros, or where the file says 'official' the official plan's own,
+    scaled by the money the problem makes available for timed rows against what the official plan spends on
+    them in the year (1 for the model as printed; less under a cut)."""
     official = commitments(problem, timing, official_quarters(problem, timing))
+    scale = _available_share(problem, timing)
     c = timing.file.commitments
-    return {"next_year": official["next_year"] if c.limit_next_year == "official" else float(c.limit_next_year),
-            "year_after": official["year_after"] if c.limit_year_after == "official" else float(c.limit_year_after)}
+    given = {"next_year": c.limit_next_year, "year_after": c.limit_year_after, "later": c.limit_later}
+    return {key: official[key] * scale if given[key] == "official" else float(given[key]) for key in LATER}
+
+
+def _available_share(problem: Problem, timing: Timing) -> float:
+    """What the pools that pay timed rows make available ÷ what the official plan spends from them."""
+    costs = problem.costs[problem.costs["instrument"].isin(timing.factors.index)]
+    pools = {p for ps in costs["pools"] for p in ps}
+    available = float(problem.pools.loc[sorted(pools), "available"].sum())
+    official = problem.instruments["official"]
+    spent = sum(float(c.per_unit) * float(official[c.instrument]) for c in costs.itertuples())
+    # untimed rows paid from the same pools spend there too
+    others = problem.costs[~problem.costs["instrument"].isin(timing.factors.index)]
+    spent_by_others = sum(float(c.per_unit) * float(official[c.instrument]) for c in others.itertuples()
+                          if set(c.pools) & pools)
+    return (available - spent_by_others) / spent if spent > 0 else 1.0
 
 
 def add_quarters(lp: LinearProgram, timing: Timing, prefix: str = "",
@@ -282,10 +332,11 @@ def add_quarters(lp: LinearProgram, timing: Timing, prefix: str = "",
     limits = limits or commitment_limits(problem, timing)
     rows = {}
     cost = inst["unit_cost"]
-    for key, label in (("next_year", f"{timing.year + 1}"), ("year_after", f"{timing.year + 2}")):
+    for key, label in (("next_year", f"{timing.year + 1}"), ("year_after", f"{timing.year + 2}"),
+                       ("later", f"{timing.year + 3}+")):
         terms = [(entries[(iid, q)], float(cost[iid] * f.at[iid, f"{key}_{q}"])) for iid in f.index for q in QUARTERS
                  if cost[iid] * f.at[iid, f"{key}_{q}"] != 0.0]
-        name = f"commitments:{label}"
+        name = f"commitments:{key}"
         add(name, pulp.LpAffineExpression(terms), "<=", float(limits[key]),
             RowInfo("commitments", "€", f"commitments into {label} (Verpflichtungsermächtigung)", key, "<=",
                     float(limits[key])))
@@ -344,8 +395,8 @@ def cash_limit_words(timing: Timing) -> list[str]:
         f"({tf.official_spread.status})",
         f"intake: at most {tf.intake.max_quarter_share:.0%} of a row's year in one quarter ({tf.intake.status})",
         f"lead time: {tf.lead_time.months} months for a new award ({tf.lead_time.status})",
-        f"commitment limits: {tf.commitments.limit_next_year} / {tf.commitments.limit_year_after} "
-        f"({tf.commitments.status})",
+        f"commitment limits: {tf.commitments.limit_next_year} / {tf.commitments.limit_year_after} / "
+        f"{tf.commitments.limit_later} ({tf.commitments.status})",
     ]
 
 
@@ -404,7 +455,7 @@ def check_quarters(problem: Problem, timing: Timing, quarters: pd.DataFrame, lev
                 bad.append(f"lead_time:{iid}: {q[0]:.3f} in the first quarter")
     bound = commitments(problem, timing, quarters)
     limits = limits or commitment_limits(problem, timing)
-    for key in ("next_year", "year_after"):
+    for key in LATER:
         if bound[key] > limits[key] + 0.01:
             bad.append(f"commitments {key}: {bound[key]:,.2f} above {limits[key]:,.2f}")
     return bad
@@ -424,9 +475,11 @@ class TimedPlan:
     seconds: float
 
 
-def solve_timed(problem: Problem, timing: Timing, spread_fixed: bool = False) -> TimedPlan:
+def solve_timed(problem: Problem, timing: Timing, spread_fixed: bool = False,
+                limits: dict[str, float] | None = None) -> TimedPlan:
     """The plan with the most expected integrations when entries may be timed by quarter. ``spread_fixed``
-    holds every row at the official spread over the year (then the yearly optimum comes back)."""
+    holds every row at the official spread over the year (then the yearly optimum comes back); ``limits``
+    the commitment limits (default: :func:`commitment_limits` of this problem)."""
     import time
 
     from .errors import InfeasibleError, SolverError
@@ -434,7 +487,7 @@ def solve_timed(problem: Problem, timing: Timing, spread_fixed: bool = False) ->
     from .solve import _read_duals, _run
 
     lp = build_lp(problem)
-    layer = add_quarters(lp, timing)
+    layer = add_quarters(lp, timing, limits=limits)
     if spread_fixed:
         spread = timing.file.official_spread.quarters
         for iid in problem.instruments.index:

@@ -38,7 +38,7 @@ def validation_report(spec: Spec, rec: Reconciliation) -> str:
          for label, sign, v in b.derivation()],
         columns=["item", "sign", "computed", "printed", "status"],
     )
-    out.append(render(lines, [Col("item", "Budget (chapter 2)", align="<"), Col("sign", ""), Col("computed", "computed €", money),
+    out.append(render(lines, [Col("item", m.meta.labels.budget or "Budget", align="<"), Col("sign", ""), Col("computed", "computed €", money),
                               Col("printed", "printed €", money), Col("status", "", align="<")]))
     if b.vbl_credit:
         out.append(f"(the shift to administration is already reduced by the VBL credit of {money(float(b.vbl_credit))} €)")
@@ -54,12 +54,14 @@ def validation_report(spec: Spec, rec: Reconciliation) -> str:
     out.append(render(pools, [Col(None, "Pool", align="<"), Col("name", "", align="<", width=52), Col("amount", "amount €", money),
                               Col("share", "planned", percent), Col("reserved", "reserved €", money), Col("available", "available €", money)]))
     out.append("")
-    out.append(_checks_table(rec, "pools", "Pools and programmes"))
-    out.append("")
-    out.append(_area_view(rec))
-    out.append("")
-    out.append(_checks_table(rec, "kennzahlen", "Kennzahlen (chapter 3): entries by purpose, Zweckbestimmung I–VII"))
-    out.append("")
+    for section, title in (("pools", "Pools and programmes"), ("areas", None),
+                           ("kennzahlen", m.meta.labels.kennzahlen or "Kennzahlen: entries by purpose")):
+        if section == "kennzahlen" and m.kennzahlen is None:
+            continue  # a section the model does not have is left out
+        if section != "areas" and rec.section(section).empty:
+            continue
+        out.append(_checks_table(rec, section, title) if title else _area_view(rec, m.meta.labels.areas or "Areas"))
+        out.append("")
     vbl_rows = pd.DataFrame([(r.id, r.name, r.vbl) for r in m.instruments if r.vbl > 0], columns=["id", "name", "vbl"]).set_index("id")
     vbl_checks = rec.checks[rec.checks["id"] == "vbl:sum"]
     if not vbl_checks.empty:
@@ -70,10 +72,12 @@ def validation_report(spec: Spec, rec: Reconciliation) -> str:
                                  "vbl": f"{money(vbl_check.computed)} / {money(vbl_check.printed)}"}))
         out.append(f"status: {_status(vbl_check.status)}")
         out.append("")
-    out.append(_checks_table(rec, "rows", "Rows: 'davon' splits and lot sizes"))
-    out.append("")
+    if not rec.section("rows").empty:
+        out.append(_checks_table(rec, "rows", "Rows: 'davon' splits and lot sizes"))
+        out.append("")
     explained = rec.checks[rec.checks["status"] == EXPLAINED]
-    out.append(f"Disagreements inside the document ({len(explained)}), each recomputed and explained:")
+    if len(explained) or m.discrepancies:
+        out.append(f"Disagreements inside the document ({len(explained)}), each recomputed and explained:")
     for _, c in explained.iterrows():
         out.append(f"- {c['id']}: printed {_fmt(c.printed, c.unit)}, rows give {_fmt(c.computed, c.unit)}. {c.explanation}")
     if m.text_notes:
@@ -118,7 +122,7 @@ def _checks_table(rec: Reconciliation, section: str, title: str) -> str:
                          Col("c", "computed"), Col("status", "", _status, "<")])
 
 
-def _area_view(rec: Reconciliation) -> str:
+def _area_view(rec: Reconciliation, title: str) -> str:
     df = rec.section("areas")
     by_area: dict[str, dict] = {}
     for _, c in df.iterrows():
@@ -133,9 +137,9 @@ def _area_view(rec: Reconciliation) -> str:
             if f"{what}_{part}" not in table:
                 table[f"{what}_{part}"] = None
     if table.empty:
-        return "Priority areas: the model prints no sums to check."
+        return f"{title}: the model prints no sums to check."
     return render(table, [
-        Col("label", "Priority areas (chapter 5.5, Anhang I)", align="<", width=58),
+        Col("label", title, align="<", width=58),
         Col("entries_printed", "entries printed", lambda v: count(v, 0)),
         Col("entries_computed", "rows", lambda v: count(v, 0)),
         Col("entries_status", "", _status, "<"),
@@ -204,17 +208,24 @@ def levels_line(levels: pd.DataFrame) -> str:
 def levels_view(levels: pd.DataFrame) -> str:
     rows = levels.copy()
     rows["z"] = rows["level"] / rows["official"]
+    euros = rows["unit"] == "euros" if "unit" in rows else pd.Series(False, index=rows.index)
+    per = euros.map({True: 1000.0, False: 1.0})  # a line in euros: its next / last 1,000 €
+    for key, decimals in (("official", 0), ("level", 1)):
+        rows[f"{key}_f"] = [f"{money(v)} €" if e else count(v, decimals) for v, e in zip(rows[key], euros)]
+    for key in ("next_entry", "last_entry"):
+        rows[f"{key}_f"] = ["—" if math.isnan(v) else f"{v * k:+.3f}" for v, k in zip(rows[key], per)]
+    money_note = " — per 1,000 € for a money line planned in euros" if euros.any() else ""
     return render(rows, [
         Col(None, "instrument", align="<"),
-        Col("official", "entries off.", _entries(0)),
-        Col("level", "optimal", _entries(1)),
+        Col("official_f", "planned (€ or entries)" if euros.any() else "entries off."),
+        Col("level_f", "optimal"),
         Col("z", "of plan", lambda v: percent(v, 0)),
         Col("set_by", "set by", align="<"),
         Col("what", "limit", align="<", width=60),
-        Col("next_entry", "next entry", lambda v: "—" if math.isnan(v) else f"{v:+.3f}"),
-        Col("last_entry", "last entry", lambda v: "—" if math.isnan(v) else f"{v:+.3f}"),
-    ], title="What set each level (next / last entry: its integrations less what its money would buy elsewhere; "
-             "a row worth growing is held by an upper limit, one worth shrinking by a lower one)")
+        Col("next_entry_f", "next entry"),
+        Col("last_entry_f", "last entry"),
+    ], title="What set each level (next / last entry: its integrations less what its money would buy elsewhere"
+             f"{money_note}; a row worth growing is held by an upper limit, one worth shrinking by a lower one)")
 
 
 def summary_view(s: pd.DataFrame) -> str:
@@ -223,12 +234,12 @@ def summary_view(s: pd.DataFrame) -> str:
         "of which from entries bought with new money": lambda v: number(v, 1),
         "new money, all pools (€)": money,
         "integrations per 1,000 € of new money": lambda v: number(v, 4),
-        "entries, all rows (incl. ESF-LZA and ST places)": lambda v: count(v, 1),
+        reports.WEIGHTED: lambda v: number(v, 1),
         "constraints broken": lambda v: count(v, 0),
     }
     rows = []
     for name, r in s.iterrows():
-        f = fmt[name]
+        f = fmt.get(name, lambda v: count(v, 1))  # the entries row is named in the model's own words
         delta = r["delta"]
         d = (signed_money(delta) if name == "new money, all pools (€)" else ("+" if delta >= 0 else "") + f(delta)) if not math.isnan(delta) else ""
         if name == "expected integrations" and r["official"]:
@@ -256,7 +267,7 @@ def instrument_view(t: pd.DataFrame, d: int) -> str:
     return render(t, [
         Col("area", "area", align="<", width=17),
         Col("instrument", "instrument", align="<", width=42),
-        *_official_beside_optimal(d),
+        *_without_entries(_official_beside_optimal(d), t),
         Col("integrations_official", "integr. off.", lambda v: number(v, 1)),
         Col("integrations_plan", "optimal", lambda v: number(v, 1)),
         Col("note", "note", align="<", width=44),
@@ -273,11 +284,20 @@ def area_view(t: pd.DataFrame, d: int) -> str:
         "money_plan": money(round(t["money_plan"].sum(), 2)),
         "money_delta": signed_money(round(t["money_delta"].sum(), 2)),
     }
+    chapter = [Col("chapter", "chapter", align="<")] if t["chapter"].astype(str).str.strip().any() else []
     return render(t, [
-        Col("chapter", "chapter", align="<"),
+        *chapter,
         Col("area", "area", align="<", width=44),
-        *_official_beside_optimal(d),
+        *_without_entries(_official_beside_optimal(d), t),
     ], title="Per priority area (summed as the document sums: rows in parentheses left out)", total=total)
+
+
+def _without_entries(cols: list[Col], t: pd.DataFrame) -> list[Col]:
+    """The columns, less those of entries where no row of ``t`` has any (a programme of money lines only)."""
+    keys = [c.key for c in cols if c.key and c.key.startswith("entries_")]
+    if any(t[k].fillna(0).abs().sum() > 0 for k in keys if k in t):
+        return cols
+    return [c for c in cols if c.key not in keys]
 
 
 def kennzahlen_view(t: pd.DataFrame, d: int) -> str:
@@ -313,8 +333,7 @@ def constraints_view(t: pd.DataFrame, kind: str) -> str:
     rows["price"] = ""
     if has_duals:
         rows["price"] = [
-            (f"{r.per_1000_eur:+.4f} per 1,000 €" if r.unit.startswith("€") else f"{r.shadow_price:+.4f} per {_UNIT.get(r.unit, r.unit)}")
-            if r.status == "binding" and abs(r.shadow_price) > 1e-9 else ""
+            _price(r) if r.status == "binding" and abs(r.shadow_price) > 1e-9 else ""
             for r in rows.itertuples()
         ]
     rows["lhs_f"] = [money(v) if u.startswith("€") else count(v, 1) for v, u in zip(rows.lhs, rows.unit)]
@@ -339,32 +358,52 @@ def constraints_view(t: pd.DataFrame, kind: str) -> str:
     return render(rows, cols, title=title)
 
 
+def _price(r) -> str:
+    """A binding row's shadow price in its unit; where one unit more and one unit less of the limit are worth
+    different amounts (``one_sided``, from :func:`optalloc.explanation.one_sided_prices`), both, as explain
+    says them."""
+    money_row = r.unit.startswith("€")
+    scale, unit = (1000.0, "1,000 €") if money_row else (1.0, _UNIT.get(r.unit, r.unit))
+    if bool(getattr(r, "one_sided", False) is True):
+        up, down = ("no plan" if math.isnan(v) else f"{v * scale:+.4f}" for v in (r.up, r.down))
+        return f"more {up} / less {down} per {unit} (one-sided)"
+    return f"{r.per_1000_eur:+.4f} per 1,000 €" if money_row else f"{r.shadow_price:+.4f} per {unit}"
+
+
 def bounds_view(t: pd.DataFrame) -> str:
     if t.empty:
         return "No instrument is held at a bound."
     has_rc = bool(t["reduced_cost"].notna().any())
+    t = t.copy()
+    euros = t["unit"] == "euros" if "unit" in t else pd.Series(False, index=t.index)
+    t["level_f"] = [f"{money(v)} €" if e else count(v, 1) for v, e in zip(t["level"], euros)]
+    t["rate_f"] = [f"{v * 1000:.3f}/1,000 €" if e else number(v, 3) for v, e in zip(t["rate"], euros)]
+    t["unit_cost_f"] = ["" if e else money(v) for v, e in zip(t["unit_cost"], euros)]
+    t["reduced_f"] = ["" if e or not has_rc else f"{v:+.4f}" for v, e in zip(t["reduced_cost"], euros)]
     return render(t, [
         Col(None, "instrument", align="<"),
         Col("at", "at"),
-        Col("level", "entries", _entries(1)),
-        Col("rate", "rate", lambda v: number(v, 3)),
-        Col("unit_cost", "€/entry", money),
-        Col("reduced_cost", "reduced cost/entry", (lambda v: f"{v:+.4f}") if has_rc else (lambda v: "")),
+        Col("level_f", "level (€ or entries)" if euros.any() else "entries"),
+        Col("rate_f", "rate"),
+        Col("unit_cost_f", "€/entry"),
+        Col("reduced_f", "reduced cost/entry"),
         Col("per_1000_eur", "per 1,000 €", (lambda v: f"{v:+.4f}") if has_rc else (lambda v: "")),
     ], title="Instruments held at a bound (reduced cost: integrations gained per extra entry forced in; "
              "at max a positive value is what the bound costs, at min a negative value is what the minimum costs)")
 
 
 def checks_line(sol: Solution, what: str | None = None) -> str:
-    """The independent check in one line; ``what`` names the plan (default: "the optimal plan")."""
+    """optalloc's constraint check (optalloc/check.py: plain arithmetic on the plan, apart from the LP and
+    the solver, on optalloc's own reading of the model) in one line; ``what`` names the plan."""
     bad = sol.checks[~sol.checks["ok"]]
     n = len(sol.checks)
     what = what or f"the {sol.kind} plan"
+    label = "Constraint check (optalloc/check.py, separate from the LP)"
     if bad.empty:
-        return (f"Independent check: all {n} constraints of {what} hold (bounds, pools to the cent, caps, coverage, "
+        return (f"{label}: all {n} constraints of {what} hold (bounds, pools to the cent, caps, coverage, "
                 "places, capacity, policy rules, customer stock).")
     names = ", ".join(bad["name"].head(8))
-    return f"Independent check: {len(bad)} of {n} constraints of {what} are broken: {names}"
+    return f"{label}: {len(bad)} of {n} constraints of {what} are broken: {names}"
 
 
 def solve_report(cmp: reports.Comparison, opt: Solution, off: Solution, sections: tuple[str, ...]) -> str:
@@ -375,14 +414,16 @@ def solve_report(cmp: reports.Comparison, opt: Solution, off: Solution, sections
         "levels": lambda: levels_view(cmp.levels),
         "instruments": lambda: instrument_view(cmp.instruments, d),
         "areas": lambda: area_view(cmp.areas, d),
-        "kennzahlen": lambda: kennzahlen_view(cmp.kennzahlen, d),
+        "kennzahlen": lambda: kennzahlen_view(cmp.kennzahlen, d) if not cmp.kennzahlen.empty else "",
         "budget": lambda: budget_view(cmp.budget, float(opt.problem.budget.reserve)),
         "constraints": lambda: (constraints_view(cmp.constraints, opt.kind) + "\n\n"
                                 + constraints_view(reports.constraint_table(off), off.kind)),
         "bounds": lambda: bounds_view(cmp.bounds),
     }
     for name in sections:
-        parts += [views[name](), ""]
+        shown = views[name]()
+        if shown:  # a section the model does not have (no Kennzahlen) is left out
+            parts += [shown, ""]
     parts.append(checks_line(opt))
     parts.append(checks_line(off, "the official plan (evaluated in this model)"))
     return "\n".join(parts)
@@ -410,25 +451,37 @@ def sweep_report(sw, official_integrations: float, seconds: float, rows: int = 1
         Col("per_1000_eur", "per extra 1,000 €", lambda v: number(v, 4)),
         Col("status", "", align="<"),
     ], title=(f"Integrations curve ({len(sample)} of {n} levels; the CSV has all); " if n > rows else
-              "Integrations curve; ") + f"official plan at 100 %: {number(official_integrations, 1)}")]
+              "Integrations curve; ") + f"official plan at 100 %: {number(official_integrations, 1)}"
+       + (" (integrations weighted by the priorities, as maximised; solve and explain give the unweighted count "
+          "too)" if sw.problem.weighted else ""))]
     ok = curve[curve["status"] == "optimal"]
     if len(ok) > 1 and ok["per_1000_eur"].iloc[0] > 3 * max(ok["per_1000_eur"].iloc[1], 1e-12):
         parts.append(f"(at {money(ok.index[0])} € a plan only just exists: its {number(ok['per_1000_eur'].iloc[0], 4)} "
                      "per extra 1,000 € holds for the first few euros, not for a whole 1,000 €)")
     order = cut_order(sw)
+    what = "level (€ or entries)" if (sw.problem.instruments["unit"] == "euros").any() else "entries"
     if not order.empty:
         parts += ["", render(order, [
             Col("rank", "#"),
             Col(None, "instrument", align="<"),
-            Col("entries_top", "entries at top", lambda v: count(v, 1)),
+            Col("entries_top", f"{what} at top", lambda v: count(v, 1)),
             Col("shrinks_below", "cut starts below €", money),
             Col("at_minimum_from", "at minimum from €", money),
-            Col("entries_bottom", "entries at bottom", lambda v: count(v, 1)),
+            Col("entries_bottom", f"{what} at bottom", lambda v: count(v, 1)),
             Col("minimum", "minimum", lambda v: count(v, 1)),
             Col("moves", "", align="<"),
         ], title="Cut order: as money falls from the top of the range, who shrinks first (fixed rows left out; "
-                 "each row's own entries — FbW without the FbW-U25 and Reha FbW rows counted in it)")]
+                 f"each row's own entries{_counted_in_words(sw.problem)})")]
     return "\n".join(parts)
+
+
+def _counted_in_words(problem) -> str:
+    """Which rows print entries that include other rows (named from the model), for the cut order's title."""
+    inside: dict[str, list[str]] = {}
+    for r in problem.spec.model.instruments:
+        if r.entries_in:
+            inside.setdefault(r.entries_in, []).append(r.id)
+    return "".join(f"; {parent} without {', '.join(rows)} counted in it" for parent, rows in inside.items())
 
 
 # ----- infeasibility -----
@@ -490,16 +543,28 @@ def diagnosis_view(d) -> str:
 # ----- explanations -----
 
 
-def _range(low: float, high: float) -> str:
-    lo = "−∞" if math.isinf(low) else f"{low:.3f}"
-    hi = "∞" if math.isinf(high) else f"{high:.3f}"
+def _range(low: float, high: float, basis: str = "gross") -> str:
+    """A rate range; a finite end no rate can reach (below 0 for a gross rate, above 1) reads "unreachable"."""
+    from .explanation import reachable
+
+    lo = "−∞" if math.isinf(low) else f"{low:.3f}" if reachable(low, basis) else "unreachable"
+    hi = "∞" if math.isinf(high) else f"{high:.3f}" if reachable(high, basis) else "unreachable"
     return f"{lo} … {hi}"
+
+
+def integrations_line(sol: Solution) -> str:
+    """The plan's expected integrations; where priorities weigh, the unweighted count and the weighted objective."""
+    problem = sol.problem
+    if not problem.weighted:
+        return f"Expected integrations of the optimal plan: {number(sol.integrations, 1)}"
+    plain = float(problem.integrations(sol.plan.levels, weighted=False).sum())
+    return (f"Expected integrations of the optimal plan: {number(plain, 1)} (weighted by the priorities, what is "
+            f"maximised: {number(sol.integrations, 1)})")
 
 
 def explanation_view(e) -> str:
     sol = e.solution
-    parts = [plan_header(sol), "",
-             f"Expected integrations of the optimal plan: {number(sol.integrations, 1)}", ""]
+    parts = [plan_header(sol), "", integrations_line(sol), ""]
     c = e.constraints
     if c.empty:
         parts.append("No constraint binds: every instrument sits at a bound of its own.")
@@ -513,25 +578,32 @@ def explanation_view(e) -> str:
                  "for coverage: what the requirement costs)"))
     parts.append("")
     t = e.instruments.copy()
-    t["range"] = [_range(lo, hi) for lo, hi in zip(t["rate_low"], t["rate_high"])]
+    basis = sol.problem.basis
+    t["range"] = [_range(lo, hi, basis) for lo, hi in zip(t["rate_low"], t["rate_high"])]
     t["cost_range"] = ["" if math.isnan(lo) else f"{money(lo)} … {'∞' if math.isinf(hi) else money(hi)}"
                        for lo, hi in zip(t["cost_low"], t["cost_high"])]
     t["marginal"] = [f"{a:.3f} / {b:.3f}" for a, b in zip(t["last_rate"], t["next_rate"])]
+    euros = t["per"] == "1,000 €" if "per" in t else pd.Series(False, index=t.index)
+    t["level_f"] = [f"{money(v)} €" if e else count(v, 1) for v, e in zip(t["level"], euros)]
+    t["unit_cost_f"] = ["" if e else money(v) for v, e in zip(t["unit_cost"], euros)]
+    money_lines = (" Lines planned in euros (money lines valued per 1,000 €): rate, marginal rates, ranges and the "
+                   "reduced cost per 1,000 €." if euros.any() else "")
     parts.append(render(t, [
         Col(None, "instrument", align="<"),
         Col("at", "sits", align="<"),
-        Col("level", "entries", lambda v: count(v, 1)),
+        Col("level_f", "entries"),
         Col("set_by", "set by", align="<"),
         Col("rate", "rate", lambda v: number(v, 3)),
         Col("marginal", "last / next entry", align="<"),
         Col("range", "rate range, mix stays optimal", align="<"),
-        Col("unit_cost", "€/entry", money),
+        Col("unit_cost_f", "€/entry"),
         Col("cost_range", "€/entry range, mix stays optimal", align="<"),
         Col("reduced_cost", "reduced cost", lambda v: f"{v:+.4f}"),
     ], title="Instruments the optimiser may change (fixed rows left out). rate: the average over the planned "
              "entries; last / next entry: the marginal rates around the level (diminishing returns); a range "
-             "shifts the whole response and holds while only that figure changes. A cost range is given for "
-             "an instrument held at a bound whose cost sits in one money row only"))
+             "shifts the whole response and holds while only that figure changes (a threshold no rate can reach "
+             "is shown as unreachable). A cost range is given for an instrument held at a bound whose cost sits "
+             "in one money row only." + money_lines))
     parts.append("")
     parts.append(levels_line(e.levels))
     parts.append("")
@@ -550,14 +622,20 @@ def risk_report(r, corridor_rows: int = 12) -> str:
     s = r.draws.classes
     tail = r.robust["tail"]
     worst = f"worst_{round(tail * 100)}pct_average"
-    assumed = int((s["status"] == "assumption").sum())
+    inst = r.problem.instruments
+    movable = {c for c in s.index if not inst.loc[inst["rate_class"] == c, "fixed"].all()}
+    varying = s[(s["high"] > s["low"]) & s.index.isin(list(movable))]
+    assumed = int((varying["status"] == "assumption").sum())
     corr = (f"classes correlated {r.draws.correlation:g} through one shared factor" if r.draws.correlation
             else "classes independent")
     head = (f"{r.problem.name}: {len(r.draws):,} draws of the rates ({r.problem.basis}, {r.problem.response_shape} "
             f"response; {r.draws.distribution.upper() if r.draws.distribution == 'pert' else r.draws.distribution} "
             f"on each class's range with its value as the mode; {corr}; seed {r.draws.seed})")
-    note = (f"{assumed} of the {len(s)} rate classes have an assumed range (status: assumption in the rates file): "
-            "the spread below comes from those assumed ranges, not from measurements — not a finding on its own")
+    note = (f"{assumed} of the {len(varying)} rate classes that vary and value a row the optimiser may change have an "
+            "assumed range (status: assumption in the rates file): the spread below comes largely from those assumed "
+            "ranges, not from measurements — not a finding on its own")
+    if len(r.draws) < 100:
+        note += f"\nonly {len(r.draws)} draws: the quantiles and the value of information are rough"
     cols = [
         Col(None, "plan", align="<"),
         Col("mean", "mean", lambda v: number(v, 1)),
@@ -586,6 +664,7 @@ def risk_report(r, corridor_rows: int = 12) -> str:
                      "negative (it is measured against plans that keep every rule)")
     moved = (r.plans["robust"] - r.plans["optimal"]).abs()
     changed = moved[moved > 1e-6 * r.plans["optimal"].abs().clip(lower=1.0)]
+    changed = changed[changed >= 0.05]  # what prints as a change at one decimal
     parts.append(f"the robust plan differs from the optimal plan in {len(changed)} rows"
                  + (": " + ", ".join(f"{i} {signed_count(r.plans.at[i, 'robust'] - r.plans.at[i, 'optimal'], 1)}"
                                      for i in changed.sort_values(ascending=False).index[:6]) if len(changed) else ""))
@@ -618,7 +697,7 @@ def risk_report(r, corridor_rows: int = 12) -> str:
             Col("p95", "95 %", lambda v: count(v, 1)),
             Col("optimal", "optimal", lambda v: count(v, 1)),
             Col("robust", "robust", lambda v: count(v, 1)),
-            Col("note", "", align="<"),
+            Col("note", "note", align="<"),
         ], title=f"Corridors: where each row's best level sits over the draws ({len(c)} that move most of "
                  f"{len(r.corridors)}; the CSV has all)")]
     if r.seconds:
@@ -631,3 +710,98 @@ def _box_note(problem, iid: str) -> str:
     inst = problem.instruments
     sides = [side for side in ("lower", "upper") if inst.at[iid, f"{side}_source"] == "box"]
     return f"{' and '.join('min' if s == 'lower' else 'max' for s in sides)} set by the fallback box: not a finding" if sides else ""
+
+
+# ----- the year in quarters, commitments, stages -----
+
+
+def year_report(y, rows: int = 12) -> str:
+    """Cash per month, commitments, the plan by quarter, and decisions in stages."""
+    from .timing import cash_limit_words
+
+    t = y.timing
+    off_value = float(y.problem.integrations(y.problem.instruments["official"]).sum())
+    parts = [f"{y.problem.name}: the year {t.year} in quarters, its commitments into the years after, and decisions in "
+             f"stages (timing: {t.path.name})",
+             "assumptions (not findings on their own): " + "; ".join(cash_limit_words(t)), ""]
+    parts.append(f"expected integrations: official {number(off_value, 1)} · yearly optimum (entries spread as the "
+                 f"official plan's) {number(y.yearly_integrations, 1)} · optimum with entries timed by quarter "
+                 f"{number(y.timed.integrations, 1)} ({signed_count(y.timed.integrations - y.yearly_integrations, 1)})")
+    shorter = (y.timed.levels - y.yearly).reindex(y.timing.factors.index)
+    months = y.timing.factors["months"]
+    cut_long = shorter[(shorter < -0.05) & (months >= 12)].sort_values()
+    parts.append("what timing changes: entries later in the year cost less this year and more next year, and the limit "
+                 "on next year's commitments (the official plan's own, an assumption) makes long-running rows dear"
+                 + (": against the yearly optimum it cuts " + ", ".join(f"{i} {signed_count(v, 1)}" for i, v in
+                                                                         cut_long.head(5).items()) if len(cut_long) else "")
+                 + " — a reading of the assumed durations and limits, not a finding on its own")
+    if y.official_broken:
+        parts.append(f"NOTE: the official plan breaks {len(y.official_broken)} rule(s) of this model "
+                     f"({', '.join(y.official_broken[:3])}{' …' if len(y.official_broken) > 3 else ''}): its cash "
+                     "and commitments are shown as printed, not as a plan that could be carried out here")
+    c = y.cash
+    cash = c.copy()
+    cash["month"] = cash.index
+    parts += ["", render(cash, [
+        Col("month", "month", lambda v: f"{int(v)}"),
+        Col("official", "official €", money),
+        Col("optimal", "optimal €", money),
+        Col("official_to_date", "official to date €", money),
+        Col("optimal_to_date", "optimal to date €", money),
+    ], title=f"Cash per month of the {t.year} entries (new business and refugee tranches; the months add up to the "
+             f"year to the cent; official: its printed money, {money(c['official'].sum())} €)")]
+    com = y.commitments.copy()
+    com["year"] = com.index
+    parts += ["", render(com, [
+        Col("year", "year", align="<"),
+        Col("official", "official €", money),
+        Col("yearly_optimum", "yearly optimum €", money),
+        Col("optimal", "optimal by quarter €", money),
+        Col("limit", "limit €", money),
+        Col("per_1000_eur", "per 1,000 € more limit", lambda v: number(v, 4)),
+    ], title="Commitments into later years (Verpflichtungen) of this year's entries (money rules such as "
+             "fbw_no_cut count this year's cash)")]
+    budget_price = y.timed.prices["budget"] * 1000
+    reserve = float(y.problem.budget.reserve)
+    parts.append(f"worth of money, planned by quarter: {number(budget_price, 4)} integrations per 1,000 € more "
+                 f"new-business budget, {number(com['per_1000_eur'].iloc[0], 4)} per 1,000 € more commitment room for "
+                 f"{com.index[0]}" + (f"; planning the reserve kept for the year ({money(reserve)} €) adds "
+                                      f"{number(y.reserve_worth, 1)} integrations (re-solved)" if reserve > 0 else ""))
+    over = com[com["yearly_optimum"] > com["limit"] + 0.005]
+    if len(over):
+        parts.append(f"the yearly optimum (optalloc solve) binds more than the limit in {', '.join(map(str, over.index))}: "
+                     "planned by quarter, the optimum keeps within it")
+    q = y.timed.quarters
+    spread = y.official_quarters
+    moved = (q - spread.mul(q.sum(axis=1) / spread.sum(axis=1).replace(0, 1), axis=0)).abs().sum(axis=1)
+    top = q.loc[moved.sort_values(ascending=False).index[:rows]].copy()
+    top.columns = [f"Q{k}" for k in top.columns]
+    top["year"] = top.sum(axis=1)
+    parts += ["", render(top, [Col(None, "instrument", align="<")] + [
+        Col(f"Q{k}", f"Q{k}", lambda v: count(v, 1)) for k in (1, 2, 3, 4)] + [Col("year", "year", lambda v: count(v, 1))],
+        title=f"Entries by quarter of the optimal plan ({len(top)} rows whose timing differs most from an even spread)")]
+    if y.stages is not None:
+        s = y.stages
+        table = s.table()
+        parts += ["", render(table, [
+            Col(None, "outcome", align="<"),
+            Col("probability", "probability", lambda v: percent(v, 1)),
+            Col("staged", "staged", lambda v: number(v, 1)),
+            Col("fixed", "fixed", lambda v: number(v, 1)),
+            Col("difference", "staged − fixed", lambda v: signed_count(v, 1)),
+        ], title=f"Decisions in stages: entries before Q{t.file.stages.resolves_in} decided now, the later ones "
+                 "adapt to each outcome (probabilities are assumptions)")]
+        worst = table["staged"].idxmin()  # the outcome with the least to spend: what a fixed plan must fit
+        parts.append(f"expected integrations: staged {number(s.staged.expected, 1)}, fixed for the year "
+                     f"{number(s.fixed.expected, 1)}: planning in stages is worth {signed_count(s.value_of_stages, 1)} "
+                     f"against a plan that never adapts and so must fit the worst outcome ({worst}, "
+                     f"{percent(table.at[worst, 'probability'], 1)}) (solved in {s.staged.seconds:.2f} s and "
+                     f"{s.fixed.seconds:.2f} s)")
+        if t.file.stages.reserve == "release":
+            parts.append("in both, the reserve for the year is planned in every outcome: the events it was kept for are "
+                         "modelled instead (stages.reserve: release) — so compare these figures with each other, not "
+                         "with the timed optimum above, which keeps the reserve")
+        broken = {k: v for k, v in s.checks(t).items() if v}
+        parts.append("every outcome's plan, staged and fixed, keeps every rule (checked in plain arithmetic)" if not broken
+                     else f"RULES BROKEN: {broken}")
+    return "\n".join(parts)

@@ -12,6 +12,7 @@ import pytest
 import optalloc as oa
 from optalloc.solve import evaluate
 
+from . import raw_check as rc
 from .conftest import MODEL, ROOT
 
 
@@ -29,11 +30,18 @@ def test_api_round_trip_returns_tables(problem):
     assert cmp.kennzahlen.at["total", "printed"] == 11258
     assert list(cmp.tables()) == ["summary", "instruments", "areas", "kennzahlen", "budget", "constraints", "bounds",
                                  "levels"]
-    # each pool's spend is the budget table's; the official plan's new-business money is what the tables plan
-    # without Anhang I plus the Soziale Teilhabe co-funding (docs/data-notes.md)
-    assert plan.spent().to_dict() == cmp.budget["used_plan"].to_dict()
-    assert base.spent().to_dict() == cmp.budget["used_official"].to_dict()
+    # each pool's spend is its money in the raw reading of the model file (tests/raw_check.py: the exact total
+    # rounded half up to the cent), as the budget table prints it; the official plan's new-business money is
+    # what the tables plan without Anhang I plus the Soziale Teilhabe co-funding (docs/data-notes.md)
+    reading = rc.read(MODEL)
+    for sol, column in ((plan, "used_plan"), (base, "used_official")):
+        raw = {pid: cents / 100 for pid, cents in rc.pool_cents(reading, sol.plan.levels.to_dict(),
+                                                                dict(sol.plan.split)).items()}
+        assert sol.spent().to_dict() == raw
+        assert cmp.budget[column].to_dict() == raw
     assert base.spent()[problem.new_business_pool] == 22_888_415.95 + 58_701.57
+    # tranches 1 and 2 at 90 % pay the refugee annex's 1,212,750 € in full (Anhang I)
+    assert base.spent()["refugee_t1"] + base.spent()["refugee_t2"] == 1_212_750.00
 
 
 def test_load_applies_scenarios_and_basis():
@@ -65,9 +73,11 @@ def test_tradeoff_front_is_pareto(problem, front):
 
 def test_every_point_of_the_front_keeps_every_rule(problem, front):
     share = problem.groups["long_term"]
+    reading = rc.read(MODEL)
     for reach, levels in front.entries.iterrows():
-        sol = evaluate(problem, levels)
+        sol = evaluate(problem, levels)  # evaluated, not refused: optalloc's checker and the raw reading agree
         assert sol.checks["ok"].all()
+        assert rc.violations(reading, levels.to_dict(), dict(sol.plan.split)) == []
         assert float((share * levels).sum()) >= reach - 1e-6
         assert sol.integrations == pytest.approx(front.front.at[reach, "integrations"], rel=1e-9)
 

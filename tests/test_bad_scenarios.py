@@ -25,6 +25,20 @@ EXPECTED = {
     "min_above_max.yaml": ("instruments.egz", "min (900) is above max (500)"),
     "coverage_without_group.yaml": ("coverage.women_share", "needs 'group'"),
     "not_a_mapping.yaml": ("top level", "a scenario file is a YAML mapping"),
+    # issue 17: hostile or meaningless input
+    "alias_bomb.yaml": ("line 9, column 10", "more than 1,000,000 values"),
+    "amount_three_decimals.yaml": ("pools.refugee_t2.amount: 539000.005", "euros to the cent"),
+    "cut_whole_budget.yaml": ("budget —", "makes 0.00 € available", "a plan needs more than 0 €",
+                              "(applied to "),
+    "gross_rate_negative.yaml": ("instruments.egz.rate.gross: -0.5", "a share from 0 to 1"),
+    "nan_minimum.yaml": ("instruments.fbw.min: nan", "a finite number"),
+    "octal_maximum.yaml": ("line 4, column 14: '0700'", "the octal number 448; write 700"),
+    "rate_factor_above_one.yaml": ("instruments.egz.rate_factor: 100.0", "keeps the gross rate", "within 0 to 1",
+                                   "at most"),
+    "rate_factor_money_only_row.yaml": ("instruments.mag.rate_factor: 2.0", "kept as printed",
+                                        "its rate would be ignored"),
+    "rate_for_money_only_row.yaml": ("instruments.vb.rate —", "its rate would be ignored"),
+    "reserve_whole_budget.yaml": ("budget —", "makes 0.00 € available"),
 }
 
 

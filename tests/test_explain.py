@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from optalloc.problem import build_problem
 from optalloc.scenarios import apply_scenarios
 from optalloc.solve import optimise
 
+from . import raw_check as rc
 from .conftest import MODEL, ROOT
 
 SC = ROOT / "scenarios"
@@ -186,7 +188,8 @@ def test_a_coverage_share_that_cannot_be_reached_is_fixed_in_points(spec, tmp_pa
             lines.append(f"  {cid}: {{min_count: {r['current'] + r['change_value'] - 1e-3}}}")
     fixed = tmp_path / "fixed.yaml"
     fixed.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert optimise(build_problem(apply_scenarios(spec, [path, fixed]))).feasible
+    plan = optimise(build_problem(apply_scenarios(spec, [path, fixed])))
+    assert rc.violations(rc.read(MODEL, [path, fixed]), plan.plan.levels.to_dict(), dict(plan.plan.split)) == []
 
 
 def test_explain_command_on_the_cut_scenario_prints_an_actionable_diagnosis():
@@ -221,3 +224,296 @@ def test_a_one_sided_shadow_price_is_said_so(problem, explanation, optimal_plan)
     assert richer.integrations == pytest.approx(optimal_plan.integrations, rel=1e-12)
     budget = explanation.constraints.loc["budget:new_business"]
     assert budget.gain_if_loosened == pytest.approx(budget.loss_if_tightened, rel=1e-6)
+
+
+# ----- every sentence explain prints: its sign, its direction and its figure, against the raw LP -----
+#
+# The figures are recomputed on tests/raw_check.py's LP of the model file (bare highspy, no optalloc code): a
+# row's worth by re-solving with its right-hand side moved (1 € on money, 0.01 on entries, as explain does), an
+# instrument's next and last entry from the raw response and the raw prices of the pools that pay it.
+
+NUMBER = r"(-?[\d,]+\.\d+)"
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@pytest.fixture(scope="module")
+def raw():
+    reading = rc.read(MODEL)
+    program = rc.linear_program(reading)
+    return reading, program, rc.optimum(program, reading)
+
+
+def _raw_row(name: str, reading) -> str:
+    return f"pool:{reading.egt}" if name == "budget:new_business" else name
+
+
+def _moved(raw, name: str, step: float) -> tuple[float, float]:
+    """(gain if loosened, loss if tightened) per unit of the row's right-hand side; NaN: no plan when tightened."""
+    reading, program, base = raw
+    i = program.row_names.index(_raw_row(name, reading))
+    upper = program.row_high[i] < rc.BIG
+    out = []
+    for sign in (1.0, -1.0):
+        moved = rc.linear_program(reading)
+        if upper:
+            moved.row_high[i] += sign * step
+        else:
+            moved.row_low[i] -= sign * step
+        found = rc.optimum(moved, reading)
+        out.append(math.nan if found.status != "Optimal" else sign * (found.value - base.value) / step)
+    return out[0], out[1]
+
+
+def _close3(printed: float, value: float) -> bool:
+    """A figure printed with three decimals against the raw one."""
+    return abs(printed - value) <= 0.0005 + 1e-9
+
+
+def test_every_constraint_sentence_says_what_the_raw_lp_gives(explanation, raw):
+    reading, program, _ = raw
+    for name, row in explanation.constraints.iterrows():
+        text = row["meaning"]
+        assert " -" not in text.replace(" - ", ""), f"a negative figure: {text}"
+        i = program.row_names.index(_raw_row(name, reading))
+        upper = program.row_high[i] < rc.BIG
+        money = row["kind"] in ("budget", "pool", "cap") or row["unit"] == "per 1,000 €"
+        gain, loss = _moved(raw, name, 1.0 if money else 0.01)
+        scale = 1000.0 if money else 1.0
+        one_sided = math.isnan(loss) or abs(gain - loss) > 1e-5 * max(abs(gain), abs(loss), 1e-9)
+        # the table's own columns: per unit of the row, and the figure in the row's unit
+        assert row["gain_if_loosened"] == pytest.approx(gain, rel=1e-6, abs=1e-9), name
+        assert (math.isnan(row["loss_if_tightened"]) if math.isnan(loss)
+                else row["loss_if_tightened"] == pytest.approx(loss, rel=1e-6, abs=1e-9)), name
+        if row["unit"] != "per point of share":  # a share's price per point is checked by re-solving above
+            assert row["value"] == pytest.approx(loss if row["kind"] == "coverage" else gain * scale, rel=1e-6,
+                                                 abs=1e-9)
+        if row["kind"] in ("budget", "pool", "cap"):
+            if one_sided:
+                m = re.fullmatch(rf"Each 1,000 € less for (.+) would cost (.+), but each 1,000 € more would add "
+                                 rf"{NUMBER}: another limit binds at the same point\.", text)
+                assert m, text
+                assert _close3(_number(m.group(3)), gain * scale), (text, gain)
+                cost = m.group(2)
+                assert (cost.startswith("more than the plan can give") if math.isnan(loss)
+                        else _close3(_number(cost.split()[0]), loss * scale)), (text, loss)
+            else:
+                m = re.match(rf"Each additional 1,000 € for (.+) would add {NUMBER} expected integrations", text)
+                assert m, text
+                assert _close3(_number(m.group(2)), gain * scale), (text, gain)
+        elif row["kind"] == "coverage":
+            m = re.match(rf"Requiring at least ([\d,]+) (entries|€) for (\w+) costs {NUMBER} expected integrations "
+                         r"per required (entry|€)\.", text)
+            assert m, text
+            assert float(m.group(1).replace(",", "")) == pytest.approx(program.row_low[i], abs=0.5)
+            assert _close3(_number(m.group(4)), loss), (text, loss)
+        elif money:  # a stated decision on money
+            direction = "more" if upper else "less"
+            m = re.fullmatch(rf"Each 1,000 € {direction} for the rule '(.+)' would add {NUMBER} expected integrations"
+                             r"(\.|; the other way would cost (.+)\.)", text)
+            assert m, text
+            assert _close3(_number(m.group(2)), gain * scale), (text, gain)
+            assert (m.group(3) != ".") == one_sided, text
+            if one_sided and not math.isnan(loss):
+                assert _close3(_number(m.group(4).split()[0]), loss * scale), (text, loss)
+        else:  # places, capacity, customer stock, a stated decision on entries
+            direction = "more" if upper else "fewer"
+            m = re.fullmatch(rf"Each (place|post|entry) {direction} for (.+) would add {NUMBER} expected "
+                             r"integrations(\.|, but each \w+ the other way would cost (.+): another limit binds at "
+                             r"the same point\.)", text)
+            assert m, text
+            assert _close3(_number(m.group(3)), gain), (text, gain)
+            assert (m.group(4) != ".") == one_sided, text
+            if one_sided and not math.isnan(loss):
+                assert _close3(_number(m.group(5).split()[0]), loss), (text, loss)
+            elif one_sided:
+                assert m.group(5).startswith("more than the plan can give"), text
+
+
+def _money_worth(reading, base, program, iid: str) -> float:
+    """What the money of one entry of ``iid`` is worth where the raw LP would spend it: each cost's price in
+    the cheapest pool that pays it."""
+    price = dict(zip(program.row_names, base.row_price))
+    return sum(c.per_unit * min(price[f"pool:{p}"] for p in c.pools) for c in reading.rows[iid].costs)
+
+
+def _segment_rate(reading, iid: str, x: float, after: bool) -> float:
+    """The raw response's rate of the next entry (``after``) or of the last entry at level ``x``."""
+    row = reading.rows[iid]
+    tol = 1e-6 * max(1.0, x)
+    for start, end, rate in row.segments:
+        if (start - tol <= x < end - tol) if after else (start + tol < x <= end + tol):
+            return row.weight * rate
+    raise AssertionError(f"{iid}: no segment at {x}")
+
+
+def test_every_instrument_sentence_says_what_the_raw_lp_gives(explanation, raw, optimal_plan):
+    """Each row's sentence: the direction (an upper limit: "each entry more", a lower: "each entry fewer"), the
+    worth of that entry net of what its money buys elsewhere (raw response, raw pool prices), never negative;
+    a row at a kink of its returns has its last entry worth more and its next less than its money; the row
+    that takes what is left of the money is the one the raw LP moves when the budget grows; the rate now."""
+    reading, program, base = raw
+    more_money = rc.linear_program(reading)
+    more_money.row_high[more_money.row_names.index(f"pool:{reading.egt}")] += 1000.0
+    moved = rc.optimum(more_money, reading).levels
+    takers = {i for i, x in base.levels.items() if abs(moved[i] - x) > 1e-6}
+    for iid, row in explanation.instruments.iterrows():
+        text = row["meaning"]
+        x = float(optimal_plan.plan.levels[iid])
+        worth = _money_worth(reading, base, program, iid)
+        nxt, last = _segment_rate(reading, iid, x, True), _segment_rate(reading, iid, x, False)
+        m = re.search(rf"each entry (more|fewer) would be worth {NUMBER} integrations more than its money buys "
+                      r"elsewhere", text)
+        if m:
+            value = _number(m.group(2))
+            assert value >= 0, text
+            expected = nxt - worth if m.group(1) == "more" else worth - last
+            assert _close3(value, expected), (text, expected)
+            if row["at"] in ("min", "max"):
+                assert m.group(1) == ("more" if row["at"] == "max" else "fewer"), text
+        elif "sits where its returns fall" in text:
+            assert last - worth >= -1e-9 and nxt - worth <= 1e-9, (text, last, nxt, worth)
+        elif "takes what is left of the money" in text:
+            assert iid in takers or abs(nxt - worth) < 1e-9, text  # it moves with the money, or could
+        assert row["per"] == ("entry" if reading.rows[iid].unit == "entries" else "1,000 €"), iid
+        now = re.search(rf"\(now {NUMBER}\)", text)
+        if now:
+            assert _close3(_number(now.group(1)), reading.rows[iid].rate), text
+    assert "ag_reha" in takers  # the budget's marginal row in the raw LP is the one explain names
+
+
+@pytest.mark.xfail(strict=True, reason="open (explanation.py, reported): the budget's sentence lists every row "
+                                       "strictly inside its bounds, not the rows that more money would buy")
+def test_the_budget_sentence_names_where_more_money_would_go(explanation, raw):
+    reading, program, base = raw
+    more_money = rc.linear_program(reading)
+    more_money.row_high[more_money.row_names.index(f"pool:{reading.egt}")] += 1000.0
+    moved = rc.optimum(more_money, reading).levels
+    takers = sorted(i for i, x in base.levels.items() if abs(moved[i] - x) > 1e-6)
+    text = explanation.constraints.loc["budget:new_business", "meaning"]
+    named = sorted(text.split("the money would go to ", 1)[1].rstrip(".").split(", "))
+    assert named == takers  # ['ag_reha'] against 18 rows named
+
+
+def test_every_rate_range_keeps_the_plan_optimal_inside_and_not_outside(explanation, raw, optimal_plan):
+    """"The mix stays optimal while its rate stays between X and Y": on the raw LP, with the row's whole response
+    shifted (every segment's rate by the same Δ), the plan is still optimal just inside the range and no longer
+    just outside it (another plan is worth more). An end a rate cannot reach is still checked where finite."""
+    reading, program, base = raw
+    plan = rc.columns_of_plan(program, reading, optimal_plan.plan.levels.to_dict(), dict(optimal_plan.plan.split))
+    step = 1e-3
+    for iid, row in explanation.instruments.iterrows():
+        columns = [j for j, col in enumerate(program.columns) if col[0] == "segment" and col[1] == iid]
+        weight = reading.rows[iid].weight
+
+        def best_minus_plan(shift: float) -> float:
+            shifted = rc.linear_program(reading)
+            shifted.c[columns] += weight * shift
+            return rc.optimum(shifted, reading).value - float(shifted.c @ plan)
+
+        rate, low, high = float(row["rate"]), float(row["rate_low"]), float(row["rate_high"])
+        assert low <= rate + 1e-12 and rate <= high + 1e-12, iid
+        if high - low > 2 * step:
+            for inside in (max(low, rate - 1.0) + step, min(high, rate + 1.0) - step):
+                assert best_minus_plan(inside - rate) <= 1e-7, (iid, "inside", inside)
+        for outside in (low - step, high + step):
+            if math.isfinite(outside) and abs(outside - rate) < 2.0:
+                assert best_minus_plan(outside - rate) > 1e-7, (iid, "outside", outside)
+
+
+def test_every_range_clause_matches_what_a_rate_can_reach(explanation):
+    """The clause a sentence ends with follows from the range's ends and what a gross rate can be, a share of
+    0 to 1 (rates.md: integrations per entry): both ends reachable — "stays between"; only the low one — "stays
+    there while ... above"; only the high one — "would receive more money if ... rose above"; neither — "whatever
+    its rate"; an unreachable finite end is named as such."""
+    def reachable(v: float) -> bool:
+        return math.isfinite(v) and -1e-12 <= v <= 1 + 1e-12
+
+    for iid, row in explanation.instruments.iterrows():
+        text, low, high = row["meaning"], float(row["rate_low"]), float(row["rate_high"])
+        if reachable(low) and reachable(high):
+            assert f"the mix stays optimal while its rate stays between {low:.3f} and {high:.3f}" in text, text
+        elif reachable(low):
+            assert f"it stays there while its rate stays above {low:.3f}" in text, text
+        elif reachable(high):
+            assert f"it would receive more money if its rate rose above {high:.3f}" in text, text
+        else:
+            assert "it stays there whatever its rate" in text, text
+        for end in (low, high):
+            if math.isfinite(end) and not reachable(end):
+                assert f"{end:.3f} lie" in text and "outside what a gross rate can be, 0 to 1: unreachable" in text
+
+
+def _raw_sits(reading, levels: dict) -> dict[str, str]:
+    """Each row that may move: at its minimum, its maximum or between, on the raw reading's bounds."""
+    return {i: "min" if abs(levels[i] - r.low) < 1e-6 else "max" if abs(levels[i] - r.high) < 1e-6 else "between"
+            for i, r in reading.rows.items() if r.low < r.high}
+
+
+# Open (explanation.py, reported): the upper end of these rows' cost range is too low — the raw LP keeps every
+# row at the same bound up to 1,290.43 € (bkm, said 1,071.28 €), 4,875.12 € (egz_reha, said 4,662.00 €, its
+# cost now), 1,301.19 € (nka_migrants, said 1,138.62 €) and 1,215.63 € (aktivcenter_migrants, said 1,138.62 €).
+# Each sits at its maximum on a kink of its response or beside the row at a kink that takes the money.
+NARROW_COST_RANGES = ("bkm", "egz_reha", "nka_migrants", "aktivcenter_migrants")
+
+
+def _cost_range_check(raw, explanation, rows, outside: bool) -> None:
+    reading, program, base = raw
+    before = _raw_sits(reading, base.levels)
+    for iid, row in explanation.instruments.loc[list(rows)].iterrows():
+        cost, low, high = float(row["unit_cost"]), float(row["cost_low"]), float(row["cost_high"])
+        assert low <= cost <= high, iid
+        segments = [j for j, col in enumerate(program.columns) if col[0] == "segment" and col[1] == iid]
+        money = [i for i, name in enumerate(program.row_names)
+                 if name.startswith("pool:") and program.A[i, segments[0]] != 0]
+
+        def sits_at(new_cost: float) -> dict[str, str]:
+            changed = rc.linear_program(reading)
+            for i in money:
+                if changed.A[i, segments[0]] != 0:
+                    changed.A[i, segments] *= new_cost / cost
+            return _raw_sits(reading, rc.optimum(changed, reading).levels)
+
+        if not outside:
+            for inside in (max(low * 1.001, low + 0.01), min(high, 1e7) * 0.999):
+                assert sits_at(inside) == before, (iid, "inside", inside)
+        elif math.isfinite(high) and high < 1e7:
+            assert sits_at(high * 1.001) != before, (iid, "outside", high)
+
+
+def test_every_cost_range_keeps_the_mix_inside_and_not_outside(explanation, raw):
+    """"The mix holds while its cost per entry stays between A and B": on the raw LP with the row's cost per entry
+    changed (in every money row it appears in), every row stays at its minimum, its maximum or between just
+    inside the range (the mix of test_cost_range_agrees_with_re_solving), and some row moves just above it."""
+    stated = explanation.instruments.dropna(subset=["cost_low"]).index
+    assert len(stated) >= 15
+    _cost_range_check(raw, explanation, stated, outside=False)
+    _cost_range_check(raw, explanation, [i for i in stated if i not in NARROW_COST_RANGES], outside=True)
+
+
+@pytest.mark.xfail(strict=True, reason="open (explanation.py, reported): four cost ranges end too low")
+def test_the_cost_ranges_at_a_kink_end_where_the_mix_changes(explanation, raw):
+    _cost_range_check(raw, explanation, NARROW_COST_RANGES, outside=True)
+
+
+def test_explain_prints_nothing(problem, capfd):
+    """The library never prints (the CLI does): not even a solver's log."""
+    explain(problem)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_the_rows_the_budget_sentence_names_sit_between_their_bounds(explanation, raw, optimal_plan):
+    """What the budget's sentence names (too many rows: the open bug above) is at least this: rows strictly
+    between their bounds in the raw reading, each paid by the new-business pool, the row that more money buys
+    (ag_reha, raw LP) among them."""
+    reading, program, base = raw
+    text = explanation.constraints.loc["budget:new_business", "meaning"]
+    named = text.split("the money would go to ", 1)[1].rstrip(".").split(", ")
+    for iid in named:
+        row, x = reading.rows[iid], float(optimal_plan.plan.levels[iid])
+        assert row.low + 1e-6 < x < row.high - 1e-6, iid
+        assert any(reading.egt in c.pools for c in row.costs), iid
+    assert "ag_reha" in named

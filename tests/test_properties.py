@@ -2,11 +2,17 @@
 
 Every property runs a fixed number of examples with ``derandomize=True`` and no example database, so a
 run tests the same models on every machine (CI included) until hypothesis, Python or this file changes.
-A model that has no feasible plan still has to behave: ``optimise`` raises ``InfeasibleError`` with a
-diagnosis that names a conflict or a fix (or, in integer mode, says that only whole lots collide).
+
+Each optimum is compared with a second reading of the same model dicts (tests/raw_check.py, written from the
+data notes, sharing no code with optalloc): the plan keeps every rule of that reading, its value is that
+reading's objective, and it equals the optimum bare highspy finds on that reading's LP. A model without a
+feasible plan must be infeasible in that reading too, and ``optimise`` must raise ``InfeasibleError`` with a
+diagnosis that names a conflict or a fix (or, in integer mode, says that only whole lots collide). Each
+property counts its outcomes and bounds how many examples may end without a plan, so that a generator or
+a bug that makes most models infeasible cannot pass by skipping its assertions.
 
 What the properties found is kept below as hand-made models, each the smallest reproduction: fixed bugs
-as plain tests (each was a bug of optalloc once; none is open).
+as plain tests (each was a bug of optalloc once), and open ones as strict xfail tests.
 
 Off CI: ``OPTALLOC_EXAMPLES=10`` runs ten times the examples, ``OPTALLOC_SEED=n`` other examples, and
 ``OPTALLOC_SHRINK=1`` shrinks a failure to a smaller model (slow: up to five minutes per test).
@@ -17,6 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -25,13 +32,13 @@ from hypothesis import HealthCheck, Phase, event, example, given, seed, settings
 from hypothesis import strategies as st
 
 from optalloc import reports
-from optalloc.errors import InfeasibleError
-from optalloc.plan import money_cents, pool_cents
+from optalloc.errors import InfeasibleError, SolverError
+from optalloc.plan import money_cents
 from optalloc.problem import build_problem
-from optalloc.solve import evaluate, official, optimise
+from optalloc.solve import evaluate, first_pass, official, optimise
 from optalloc.sweeps import with_budget
 
-from . import independent_check as ic
+from . import raw_check as rc
 from .strategies import load_written, models, scale_rates, spec_of, tiny_rate_models
 
 EXAMPLES = float(os.environ.get("OPTALLOC_EXAMPLES", "1"))
@@ -52,36 +59,97 @@ def props(max_examples: int):
     return lambda test: seed(int(SEED))(chosen(test))
 
 
+class Outcomes(Counter):
+    """What the solves of one property came to: per mode ("continuous", "whole lots") solved or infeasible."""
+
+    def at_most_infeasible(self, share: float, least_solved: int, mode: str = "continuous") -> None:
+        """At most ``share`` of the solves in ``mode`` ended without a plan, and at least ``least_solved`` found
+        one. About half of the generated models have no plan (300 draws: 50 %; 31 % with a cap); the fixed
+        examples of one property are a small sample of that (derandomized from the property's source, so any
+        edit of it draws others: 5–72 % seen). The bounds let that vary but fail a generator or a bug that
+        leaves (nearly) every model without a plan, which would pass on skipped assertions."""
+        solved, infeasible = self[f"{mode} solved"], self[f"{mode} infeasible"]
+        if os.environ.get("OPTALLOC_TALLY"):
+            print(f"\n{mode}: {dict(self)}")
+        assert solved >= least_solved * min(1.0, EXAMPLES), f"{mode}: too few plans found: {dict(self)}"
+        assert infeasible <= share * (solved + infeasible), f"{mode}: too many without a plan: {dict(self)}"
+
+
 def problem_of(pair, basis=None):
     model, rates = pair
     return build_problem(spec_of(model, rates), basis)
 
 
-def solve(problem, **kwargs):
-    """The optimal solution, or None where no plan exists — then the diagnosis must say something useful."""
-    mode = ("integer " if kwargs.get("integer") else "") + kwargs.get("solver", "highs")
+def without_info_counted_elsewhere(pair):
+    """The pair without the one construct the two readings still disagree on: an `info` row whose entries are
+    counted in another row (optalloc drops them from the plan, the raw reading keeps them: the open bug of
+    test_an_info_row_counted_in_another_row_keeps_its_entries_in_the_plan). The host row prints its entries
+    without the info row's (the level both readings then plan, and the one the generator priced), the info row
+    prints none."""
+    model, rates = pair
+    if not any(r["financing"] == "info" and r.get("entries_in") for r in model["instruments"]):
+        return pair
+    model = copy.deepcopy(model)
+    rows = {r["id"]: r for r in model["instruments"]}
+    for r in model["instruments"]:
+        if r["financing"] == "info" and r.get("entries_in"):
+            host = rows[r.pop("entries_in")]
+            host["entries"] -= r.pop("entries", 0) or 0
+            if host.get("places"):
+                host["places"] = min(host["places"], host["entries"])
+    return model, rates
+
+
+def raw_reading(pair, basis=None) -> rc.Reading:
+    """The second reading of a model pair (tests/raw_check.py)."""
+    model, rates = pair
+    return rc.read(model, rates=rates, basis=basis)
+
+
+def solve(problem, outcomes: Outcomes, reading: rc.Reading | None = None, **kwargs):
+    """The optimal solution, or None where no plan exists — then the diagnosis must say something useful,
+    and the raw reading must have no plan either."""
+    integer = bool(kwargs.get("integer"))
+    mode = ("integer " if integer else "") + kwargs.get("solver", "highs")
     try:
         solution = optimise(problem, **kwargs)
     except InfeasibleError as err:
         d = err.diagnosis
         assert d is not None, "InfeasibleError without a diagnosis"
         event(f"{mode}: infeasible" + (" (whole lots only)" if d.integer_only else ""))
+        outcomes[("whole lots" if integer else "continuous") + " infeasible"] += 1
         if d.integer_only:
             # only whole entries (lots) collide: the continuous problem must have a plan
-            assert kwargs.get("integer"), "an integer-only diagnosis of a continuous solve"
+            assert integer, "an integer-only diagnosis of a continuous solve"
             optimise(problem, solver=kwargs.get("solver", "highs"))
         else:
             assert not d.conflict.empty or not d.fixes.empty, "a diagnosis that names no conflict and no fix"
+        if reading is not None:
+            found = rc.optimum(rc.linear_program(reading, integer), reading, time_limit=10)
+            assert found.status in ("Infeasible", "Time limit reached"), \
+                f"optimise found no plan, the raw reading has one worth {found.value} ({found.status})"
         return None
     event(f"{mode}: optimal")
+    outcomes[("whole lots" if integer else "continuous") + " solved"] += 1
     return solution
 
 
-def assert_both_checkers_pass(model, solution, integer):
-    checks = solution.checks
-    assert checks["ok"].all(), checks[~checks["ok"]].to_string()
+def assert_agrees_with_the_raw_reading(reading: rc.Reading, solution, integer: bool) -> None:
+    """The plan keeps every rule of the raw reading, its value is that reading's objective, and it is the
+    optimum of that reading's LP (bare highspy; in integer mode between the MIP's plan and its bound)."""
     levels, split = solution.plan.levels.to_dict(), dict(solution.plan.split)
-    assert ic.violations(model, levels, split, integer=integer) == []
+    assert rc.violations(reading, levels, split, integer=integer) == []
+    value = solution.integrations
+    assert close(rc.integrations(reading, levels), value, 1e-9)
+    found = rc.optimum(rc.linear_program(reading, integer), reading, mip_gap=1e-7, time_limit=10)
+    if found.status == "Time limit reached":
+        return
+    assert found.status == "Optimal", found.status
+    tol = 1e-6 * max(1.0, abs(found.value))
+    if integer:
+        assert found.value - tol <= value <= found.bound + tol, (found.value, value, found.bound)
+    else:
+        assert abs(found.value - value) <= tol, (found.value, value)
 
 
 def close(a: float, b: float, rel: float) -> bool:
@@ -198,31 +266,95 @@ SPLIT_BILLION = (_model([_row("a", 1, 5377.66), _row("b", 1965, 98250.0, unit_co
 SPLIT_BILLION[0]["budget"]["reserve_share"] = 0.02
 
 
-# ----- 1. optimal plans pass optalloc's checker and the raw-YAML checker -----
+# Open bug (found by comparing with tests/raw_check.py; problem.py, reported): an `info` row — shown for
+# information, not planned — whose entries are counted in another row (`entries_in`) lowers that row's level by
+# its entries, so they vanish from the plan: here the external row keeps 48 of its printed 219 entries.
+INFO_COUNTED_ELSEWHERE = (
+    _model([_row("host", 219, financing="external", paid_by="Land"),
+            _row("part", 171, financing="info", entries_in="host"),
+            _row("a", 10, 1000.0)], 1000.0),
+    _rates(c0=0.5))
 
 
-@props(60)
-@given(models(cap=CAPS), st.sampled_from(["gross", "net"]))
-def test_optimal_plans_pass_both_checkers(pair, basis):
-    """The continuous and the integer optimum pass check_plan (all ok) and tests/independent_check.py
-    (no violations). The net basis brings zero and negative rates."""
-    problem = problem_of(pair, basis)
-    for integer in (False, True):
-        solution = solve(problem, integer=integer)
-        if solution is not None:
-            assert_both_checkers_pass(pair[0], solution, integer)
+# Open (CBC's limits, reported): a rate override of 0.4775 on a class whose value is 1e-6 (low −0.099999) gives a
+# spread of 0.4775 × 0.1 ÷ 1e-6 (the data notes' formula), a response stretched over some 45,000 × the plan and
+# an objective scaled by some 10⁴. CBC's own optimum stops 5 × 10⁻⁵ short of HiGHS's and the raw LP's.
+CBC_STOPS_SHORT = (
+    {"meta": {"jobcenter": "Generated", "year": 2016, "title": "shrunk by hand", "rates_file": "rates.yaml"},
+     "budget": {"egt_allocation": 15419531.82, "shift_to_administration": 1025004.93, "expected_returns": 53727.08,
+                "commitments": 3702837.87, "vbl_pool": "separate", "vbl_credit": 1759.56},
+     "pools": [{"id": "egt", "name": "egt", "derived": "new_business"}],
+     "assumptions": {"bounds": {"min_share_of_official": 0.5, "max_share_of_official": 1.5},
+                     "response": {"low_end_at": 1.07}, "capacity": {"extension_share": 0.05}},
+     "policy": [{"id": "rule0", "name": "rule 0", "rows": ["r8", "r5", "r2"], "measure": "money",
+                 "source": "generated for a test", "min": 61272.9}],
+     "areas": [{"id": "a0", "chapter": "5.0", "name": "area 0"}],
+     "instruments": [_row("r1", 16, 22544.8, entries_in="r8"),
+                     _row("r2", 312, financing="shared", money_in="r1", entries_in="r8"),
+                     _row("r4", 631, 6382110.68, rate={"gross": 0.4775}),
+                     _row("r5", 1, 1173.03, bounds={"min": 0, "max": 1}),
+                     _row("r8", 376, 48000.0, unit_cost=1100.0, capacity="contract")]},
+    {"meta": {"title": "hand-made rates", "default_basis": "gross"},
+     "classes": {"c0": {"name": "c0", "gross": {"value": 1e-06, "low": -0.099999, "high": 0.100001, "status": "assumption",
+                                                "anchor": "a test"},
+                        "net": {"value": 0.0, "low": -0.1, "high": 0.1, "status": "assumption", "anchor": "a test"}}}})
+
+# ----- 1. optimal plans keep every rule of the raw reading and are its optimum -----
 
 
-@props(40)
-@example(CAP_IN_FRACTIONS_OF_A_CENT)
-@given(models(cap=True))
-def test_optimal_plans_with_a_cap_pass_both_checkers(pair):
-    """Property 1 on models with a legal cap."""
-    problem = problem_of(pair)
-    for integer in (False, True):
-        solution = solve(problem, integer=integer)
-        if solution is not None:
-            assert_both_checkers_pass(pair[0], solution, integer)
+@pytest.mark.parametrize("cap", [None, True], ids=["any", "with a cap"])
+def test_optimal_plans_agree_with_the_raw_reading_on_both_solvers(cap):
+    """The continuous and the integer optimum, on gross rates and on net effects (which bring zero and negative
+    rates): assert_agrees_with_the_raw_reading. Continuous mode on CBC too: assert_cbc_reaches_the_optimum.
+    An example without a plan must have none in the raw reading either (``solve``)."""
+    outcomes = Outcomes()
+
+    @props(30 if cap is None else 20)
+    @example(CAP_IN_FRACTIONS_OF_A_CENT, "gross")
+    @example(CBC_TRIMS_THE_WRONG_ROW, "gross")
+    @example(CBC_OPTIMAL_FACE, "gross")
+    @given(models(cap=cap), st.sampled_from(["gross", "net"]))
+    def run(pair, basis):
+        pair = without_info_counted_elsewhere(pair)
+        problem, reading = problem_of(pair, basis), raw_reading(pair, basis)
+        for integer in (False, True):
+            solution = solve(problem, outcomes, reading, integer=integer)
+            if solution is not None:
+                assert_agrees_with_the_raw_reading(reading, solution, integer)
+            if not integer:
+                assert_cbc_reaches_the_optimum(problem, reading, solution, outcomes)
+
+    run()
+    outcomes.at_most_infeasible(0.75, 6)
+    outcomes.at_most_infeasible(0.75, 6, "whole lots")
+    assert outcomes["CBC stops short"] <= 0.1 * outcomes["continuous solved"], dict(outcomes)
+
+
+def assert_cbc_reaches_the_optimum(problem, reading: rc.Reading, highs, outcomes: Outcomes) -> None:
+    """CBC's first pass — its own plan and value, before ``optimise`` cross-checks it and takes the plan on
+    HiGHS's optimal face — finds a plan exactly where HiGHS does, reaches HiGHS's optimum within 1e-6
+    relative, and its plan keeps every rule of the raw reading within CBC's eight significant digits (money
+    within 10⁻⁷ of the largest pool). Through ``optimise`` both solvers give the same plan. Where CBC stops
+    short (CBC_STOPS_SHORT), its plan must not reach the user (assert_cbc_short_never_reaches_the_user)."""
+    try:
+        lp = first_pass(problem, "cbc")
+    except InfeasibleError:
+        assert highs is None, "CBC finds no plan where HiGHS finds one"
+        return
+    assert highs is not None, "CBC finds a plan where HiGHS finds none"
+    levels = {i: float(v.varValue) if v.varValue is not None else float(v.lowBound) for i, v in lp.level.items()}
+    split = {k: float(v.varValue or 0.0) for k, v in lp.split.items()}
+    value = float(lp.integrations.value())
+    largest = max(float(a) for a in reading.available.values())
+    assert rc.violations(reading, levels, split, money_tolerance=0.01 + 1e-7 * largest) == []
+    assert close(rc.integrations(reading, levels), value, 1e-7)
+    if not close(highs.integrations, value, 1e-6):
+        assert value < highs.integrations, (highs.integrations, value)  # never above the optimum
+        outcomes["CBC stops short"] += 1
+        assert_cbc_short_never_reaches_the_user(problem, highs)
+        return
+    cbc = optimise(problem, solver="cbc")
+    assert cbc.plan.levels.to_dict() == highs.plan.levels.to_dict()
 
 
 # ----- 2. the optimum is at least any feasible plan -----
@@ -291,81 +423,116 @@ def holds_exactly(problem, solution) -> bool:
                for cap in problem.caps)
 
 
-@props(40)
-@example(NEAR_TIE, 0)
-@given(models(cap=CAPS), st.integers(0, 2**32 - 1))
-def test_optimum_is_at_least_every_feasible_plan(pair, seed_):
+def test_optimum_is_at_least_every_feasible_plan():
     """Random plans and exchanges next to the optimum are evaluated with optalloc.solve.evaluate; any that
     holds every rule exactly (holds_exactly) has at most the optimum's integrations, within 1e-9 relative.
     A model without a plan admits no such plan."""
-    problem = problem_of(pair)
-    solution = solve(problem)
-    plans = random_plans(problem, seed_)
-    if solution is not None:
-        plans += exchanges(problem, solution.plan.levels)
-    for levels in plans:
-        other = evaluate(problem, levels)
-        if not holds_exactly(problem, other):
-            continue
-        assert solution is not None, "optimise found no plan, but this one holds every rule:\n" + levels.to_string()
-        assert solution.integrations >= other.integrations - 1e-9 * max(1.0, abs(solution.integrations)), (
-            f"optimum {solution.integrations!r} < feasible plan {other.integrations!r}:\n{levels.to_string()}")
+    outcomes = Outcomes()
+
+    @props(15)
+    @example(NEAR_TIE, 0)
+    @given(models(cap=CAPS), st.integers(0, 2**32 - 1))
+    def run(pair, seed_):
+        problem = problem_of(pair)
+        solution = solve(problem, outcomes)
+        plans = random_plans(problem, seed_)
+        if solution is not None:
+            plans += exchanges(problem, solution.plan.levels)
+        for levels in plans:
+            other = evaluate(problem, levels)
+            if not holds_exactly(problem, other):
+                continue
+            outcomes["feasible plans compared"] += 1
+            assert solution is not None, "optimise found no plan, but this one holds every rule:\n" + levels.to_string()
+            assert solution.integrations >= other.integrations - 1e-9 * max(1.0, abs(solution.integrations)), (
+                f"optimum {solution.integrations!r} < feasible plan {other.integrations!r}:\n{levels.to_string()}")
+
+    run()
+    outcomes.at_most_infeasible(0.75, 4)
+    assert outcomes["feasible plans compared"] >= outcomes["continuous solved"], dict(outcomes)
 
 
 # ----- 3. more money never lowers the optimum -----
 
 
-@props(25)
-@given(models(cap=CAPS), st.lists(st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.01, 1.1, 2.0]) | st.floats(0, 3),
-                                  min_size=2, max_size=4, unique=True))
-def test_more_budget_never_lowers_the_optimum(pair, factors):
+def test_more_budget_never_lowers_the_optimum():
     """The new-business budget at several multiples of the model's (optalloc.sweeps.with_budget): the
     optimum does not fall as money grows (tolerance 1e-9 relative), and a feasible level stays feasible."""
-    problem = problem_of(pair)
-    base = float(problem.pools.loc[~problem.pools["earmarked"].astype(bool), "available"].iloc[0])
-    values = []
-    for f in sorted(factors):
-        solution = solve(with_budget(problem, round(base * f, 2)))
-        values.append(None if solution is None else solution.integrations)
-    for a, b in zip(values, values[1:]):
-        if a is not None:
-            assert b is not None, f"feasible at a lower budget, infeasible at a higher one: {values}"
-            assert b >= a - 1e-9 * max(1.0, abs(a)), values
+    outcomes = Outcomes()
+
+    @props(15)
+    @given(models(cap=CAPS), st.lists(st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.01, 1.1, 2.0]) | st.floats(0, 3),
+                                      min_size=2, max_size=4, unique=True))
+    def run(pair, factors):
+        problem = problem_of(pair)
+        base = float(problem.pools.loc[~problem.pools["earmarked"].astype(bool), "available"].iloc[0])
+        values = []
+        for f in sorted(factors):
+            solution = solve(with_budget(problem, round(base * f, 2)), outcomes)
+            values.append(None if solution is None else solution.integrations)
+        for a, b in zip(values, values[1:]):
+            if a is not None:
+                assert b is not None, f"feasible at a lower budget, infeasible at a higher one: {values}"
+                assert b >= a - 1e-9 * max(1.0, abs(a)), values
+                outcomes["pairs compared"] += 1
+
+    run()
+    outcomes.at_most_infeasible(0.85, 5)  # a budget of 0–0.9 × the model's often has no plan
+    assert outcomes["pairs compared"] >= 4, dict(outcomes)
 
 
-# ----- 4. HiGHS and CBC agree -----
+# ----- 4. CBC where it falls short of the optimum (property 1 compares the two solvers) -----
 
 
-@props(40)
-@example(CBC_TRIMS_THE_WRONG_ROW)
-@example(CBC_OPTIMAL_FACE)
-@given(models(cap=CAPS))
-def test_cbc_and_highs_agree_on_the_optimum(pair):
-    """Continuous mode: the same optimum within 1e-6 relative, or both find no plan."""
-    problem = problem_of(pair)
-    highs, cbc = solve(problem), solve(problem, solver="cbc")
-    assert (highs is None) == (cbc is None)
-    if highs is not None:
-        assert close(highs.integrations, cbc.integrations, 1e-6), (highs.integrations, cbc.integrations)
+def assert_cbc_short_never_reaches_the_user(problem, highs) -> None:
+    """Where CBC's own optimum falls short, ``optimise(solver="cbc")`` refuses it (the cross-check's SolverError)
+    or returns the plan on HiGHS's optimal face — never CBC's lesser plan."""
+    try:
+        cbc = optimise(problem, solver="cbc")
+    except SolverError as err:
+        assert "CBC and HiGHS disagree on the optimum" in str(err)
+        return
+    assert cbc.plan.levels.to_dict() == highs.plan.levels.to_dict()
+
+
+def test_cbc_stops_short_on_a_badly_scaled_objective():
+    """Found by the property above: CBC's own optimum falls 5 × 10⁻⁵ short of HiGHS's and the raw LP's. The
+    cross-check in solve.py lets it pass (its 10⁻⁶ is taken on the scaled objective, worth 0.012 integrations
+    here; reported) and the plan comes from HiGHS's optimal face."""
+    problem = problem_of(CBC_STOPS_SHORT)
+    lp = first_pass(problem, "cbc")
+    reading = raw_reading(CBC_STOPS_SHORT)
+    best = rc.optimum(rc.linear_program(reading), reading).value
+    highs = optimise(problem)
+    assert highs.integrations == pytest.approx(best, rel=1e-9)
+    assert float(lp.integrations.value()) < best * (1 - 1e-5)
+    assert_cbc_short_never_reaches_the_user(problem, highs)
 
 
 # ----- 5. the same input gives the same plan -----
 
 
-@props(25)
-@given(models(cap=CAPS))
-def test_same_input_gives_the_same_plan(pair):
+def test_same_input_gives_the_same_plan():
     """Levels and pool split identical (==) from two solves of one problem and a solve of the problem built
     again from a copy of the dicts; continuous and integer mode."""
-    first, again = problem_of(pair), problem_of(copy.deepcopy(pair))
-    for integer in (False, True):
-        plans = [solve(p, integer=integer) for p in (first, first, again)]
-        if plans[0] is None:
-            assert all(p is None for p in plans)
-            continue
-        for other in plans[1:]:
-            assert other.plan.levels.to_dict() == plans[0].plan.levels.to_dict()
-            assert dict(other.plan.split) == dict(plans[0].plan.split)
+    outcomes = Outcomes()
+
+    @props(10)
+    @given(models(cap=CAPS))
+    def run(pair):
+        first, again = problem_of(pair), problem_of(copy.deepcopy(pair))
+        for integer in (False, True):
+            plans = [solve(p, outcomes, integer=integer) for p in (first, first, again)]
+            if plans[0] is None:
+                assert all(p is None for p in plans)
+                continue
+            for other in plans[1:]:
+                assert other.plan.levels.to_dict() == plans[0].plan.levels.to_dict()
+                assert dict(other.plan.split) == dict(plans[0].plan.split)
+
+    run()
+    outcomes.at_most_infeasible(0.75, 8)  # three solves per example
+    outcomes.at_most_infeasible(0.75, 8, "whole lots")
 
 
 # ----- 6. money: whole cents that add up, and no pool overspent -----
@@ -382,63 +549,78 @@ def _cents_of(values: pd.Series) -> list[int]:
     return out
 
 
-@props(40)
-@given(models(cap=CAPS))
-def test_money_is_whole_cents_that_add_up(pair):
+def test_money_is_whole_cents_that_add_up():
     """Every money column of budget_table, instrument_table and area_table (optimal plan beside the official
     one) holds whole cents; each table's rows add up to the plan's total cents, as does the summary's new
-    money; available − used = left in every pool. For the optimum, no pool's cents exceed its available
-    cents (floored to the cent). The official plan may overspend; its columns must still add up."""
-    problem = problem_of(pair)
-    solution = solve(problem)
-    if solution is None:
-        return
-    base = official(problem)
-    budget = reports.budget_table(solution, base)
-    instruments = reports.instrument_table(solution, base)
-    areas = reports.area_table(solution, base)
-    summary = reports.summary(solution, base)
-    new_money = next(label for label in summary.index if label.startswith("new money"))
-    for sol, suffix in ((solution, "plan"), (base, "official")):
-        cents = money_cents(problem, sol.plan)
-        total = int(cents["cents"].sum())
-        used = _cents_of(budget[f"used_{suffix}"])
-        assert sum(used) == total
-        assert sum(_cents_of(instruments[f"money_{suffix}"])) == total
-        assert sum(_cents_of(areas[f"money_{suffix}"])) == total
-        assert round(summary.at[new_money, suffix] * 100) == total
-        left = _cents_of(budget[f"left_{suffix}"])
-        available = _cents_of(budget["available"])
-        assert [a - u for a, u in zip(available, used)] == left
-        if sol is solution:
-            by_pool = pool_cents(problem, cents)
-            for pid, pool in problem.pools.iterrows():
-                assert by_pool[pid] <= math.floor(float(pool["available"]) * 100 + 1e-6), pid
-            assert min(left) >= 0
+    money. Each pool's printed use and what is left are the raw reading's: its money rounded half up to the
+    cent, and the whole cents it makes available less that. No pool of the optimum is overspent. The official
+    plan may overspend; its columns must still add up."""
+    outcomes = Outcomes()
+
+    @props(20)
+    @given(models(cap=CAPS))
+    def run(pair):
+        pair = without_info_counted_elsewhere(pair)
+        problem, reading = problem_of(pair), raw_reading(pair)
+        solution = solve(problem, outcomes, reading)
+        if solution is None:
+            return
+        base = official(problem)
+        budget = reports.budget_table(solution, base)
+        instruments = reports.instrument_table(solution, base)
+        areas = reports.area_table(solution, base)
+        summary = reports.summary(solution, base)
+        new_money = next(label for label in summary.index if label.startswith("new money"))
+        for sol, suffix in ((solution, "plan"), (base, "official")):
+            cents = money_cents(problem, sol.plan)
+            total = int(cents["cents"].sum())
+            used = _cents_of(budget[f"used_{suffix}"])
+            assert sum(used) == total
+            assert sum(_cents_of(instruments[f"money_{suffix}"])) == total
+            assert sum(_cents_of(areas[f"money_{suffix}"])) == total
+            assert round(summary.at[new_money, suffix] * 100) == total
+            raw_used = rc.pool_cents(reading, sol.plan.levels.to_dict(), dict(sol.plan.split))
+            raw_available = rc.available_cents(reading)
+            for pid, printed_used, printed_left in zip(budget.index, used, _cents_of(budget[f"left_{suffix}"])):
+                assert printed_used == raw_used[pid], (pid, suffix)
+                assert printed_left == raw_available[pid] - raw_used[pid], (pid, suffix)
+                if sol is solution:
+                    assert raw_used[pid] <= raw_available[pid], pid
+            outcomes["compared"] += 1
+
+    run()
+    outcomes.at_most_infeasible(0.75, 5)
+    assert outcomes["compared"] >= outcomes["continuous solved"], dict(outcomes)
 
 
 # ----- 7. rates near zero: scaling every rate does not change the plan -----
 
 
-@props(25)
-@given(tiny_rate_models(cap=CAPS))
-def test_rates_near_zero_give_the_plan_of_scaled_rates(pair):
+def test_rates_near_zero_give_the_plan_of_scaled_rates():
     """Rates in [1e-6, 1e-4] and costs in euros, against the same model with every rate × 1e3: scaling the
     objective does not move the argmax. Tolerances: each level within 1e-6 × max(1, |level|); integrations
     × 1e3 within 1e-6 relative; both infeasible or neither. (× 1e3 keeps every scaled rate, and the first
     entries' rate of a diminishing response, below 1, where the response is capped: the cap is a rule of
     the model, not of scaling.)"""
-    model, rates = pair
-    low = problem_of(pair)
-    high = problem_of(scale_rates(model, rates, 1e3))
-    a, b = solve(low), solve(high)
-    assert (a is None) == (b is None)
-    if a is None:
-        return
-    for iid in low.instruments.index:
-        x, y = float(a.plan.levels[iid]), float(b.plan.levels[iid])
-        assert abs(x - y) <= 1e-6 * max(1.0, abs(x), abs(y)), (iid, x, y)
-    assert close(a.integrations * 1e3, b.integrations, 1e-6)
+    outcomes = Outcomes()
+
+    @props(20)
+    @given(tiny_rate_models(cap=CAPS))
+    def run(pair):
+        model, rates = pair
+        low = problem_of(pair)
+        high = problem_of(scale_rates(model, rates, 1e3))
+        a, b = solve(low, outcomes), solve(high, Outcomes())
+        assert (a is None) == (b is None)
+        if a is None:
+            return
+        for iid in low.instruments.index:
+            x, y = float(a.plan.levels[iid]), float(b.plan.levels[iid])
+            assert abs(x - y) <= 1e-6 * max(1.0, abs(x), abs(y)), (iid, x, y)
+        assert close(a.integrations * 1e3, b.integrations, 1e-6)
+
+    run()
+    outcomes.at_most_infeasible(0.75, 5)
 
 
 # ----- the hand-made models on their own -----
@@ -451,9 +633,7 @@ def test_zero_rate_prepaid_row_solves_on_cbc():
 
 def test_integer_optimum_with_lots_near_a_tie():
     solution = optimise(problem_of(INTEGER_LOT_TOLERANCE), integer=True)
-    assert_both_checkers_pass(INTEGER_LOT_TOLERANCE[0], solution, integer=True)
-
-
+    assert_agrees_with_the_raw_reading(raw_reading(INTEGER_LOT_TOLERANCE), solution, integer=True)
 
 
 @pytest.mark.parametrize("pair, solver", [
@@ -463,10 +643,20 @@ def test_integer_optimum_with_lots_near_a_tie():
     pytest.param(SPLIT_BILLION, "cbc", id="split-cbc"),
 ])
 def test_budgets_near_a_billion_solve(pair, solver):
-    """Beyond the generator's range but within the schema's (money up to 1e10 €): the optimum exists and
-    passes both checkers."""
+    """Beyond the generator's range but within the schema's (money up to 1e10 €): the optimum exists, keeps
+    every rule of the raw reading and is its optimum."""
     solution = optimise(problem_of(pair), solver=solver)
-    assert_both_checkers_pass(pair[0], solution, integer=False)
+    assert_agrees_with_the_raw_reading(raw_reading(pair), solution, integer=False)
+
+
+@pytest.mark.xfail(strict=True, reason="open bug: an info row's entries counted in another row vanish from the plan")
+def test_an_info_row_counted_in_another_row_keeps_its_entries_in_the_plan():
+    """Model header: `info` rows are "shown for information only; counted elsewhere or not counted at all",
+    `entries_in` says a row's entries "are part of another row's printed entries". The host plans them all."""
+    problem = problem_of(INFO_COUNTED_ELSEWHERE)
+    reading = rc.read(INFO_COUNTED_ELSEWHERE[0], rates=INFO_COUNTED_ELSEWHERE[1])
+    assert reading.rows["host"].official == 219
+    assert problem.instruments.at["host", "official"] == 219
 
 
 # ----- the generator: in-memory specs equal what load_model reads from the written files -----
