@@ -347,7 +347,9 @@ def year(model: Path, scenarios: tuple[Path, ...], timing: Path | None, no_stage
     problem = _problem(model, rates, scenarios, basis, linear)
     result = plan_year(problem, load_timing(timing or default_timing_path(model), problem), staged=not no_stages)
     click.echo(year_report(result))
-    if out is not None:
+    if out is not None and _is_workbook(out):
+        _write_workbook(out, problem, result.tables())
+    elif out is not None:
         from optalloc import plotting
 
         names = _write_outputs(out, result.tables(), {"year.png": plotting.cash_profile(result)})

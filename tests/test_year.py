@@ -222,3 +222,19 @@ def test_under_a_cut_the_limits_shrink_and_the_official_plan_is_said_to_break_th
                                        "--no-stages"])
     assert result.exit_code == 0, result.output
     assert "NOTE: the official plan breaks" in result.output
+
+
+def test_the_workbook_holds_the_csv_figures_to_the_cent(tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    folder, book = tmp_path / "year", tmp_path / "year.xlsx"
+    for out in (folder, book):
+        result = CliRunner().invoke(main, ["year", str(MODEL), "--no-stages", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    csv = pd.read_csv(folder / "cash_by_month.csv", index_col=0)
+    sheet = openpyxl.load_workbook(book)["cash_by_month"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [str(h) for h in rows[0]]
+    col = header.index("optimal")
+    assert [cents(r[col]) for r in rows[1:13]] == [cents(v) for v in csv["optimal"]]
