@@ -58,11 +58,13 @@ TESTS: dict[str, list[str]] = {
                "tests/test_scenarios.py::test_cut_share_is_booked_to_the_cent_and_takes_the_reserve_first",
                "tests/test_scenarios.py::test_a_scenario_applied_twice_counts_twice",
                *OFFICIAL, *CERTIFICATE, *READINGS,
-               "tests/test_certificate.py::test_the_reserve_of_programmes_with_and_without_co_funding_is_read_alike"],
+               "tests/test_certificate.py::test_the_reserve_of_programmes_with_and_without_co_funding_is_read_alike",
+               "tests/test_certificate.py::test_a_new_business_pool_planned_at_a_share_is_read_alike"],
     "problem": [*OFFICIAL, *CERTIFICATE, *READINGS, "tests/test_scenarios.py::test_instrument_changes",
                 "tests/test_scenarios.py::test_every_bound_says_where_it_comes_from",
                 "tests/test_scenarios.py::test_priorities_weigh_group_integrations",
                 "tests/test_certificate.py::test_marginal_rates_are_the_raw_responses_last_entries",
+                "tests/test_certificate.py::test_integrations_by_row_are_the_raw_weighted_responses",
                 "tests/test_certificate.py::test_a_row_fixed_at_a_whole_number_of_lots_is_read_alike",
                 "tests/test_certificate.py::test_a_row_without_planned_entries_priced_by_its_unit_cost_is_read_alike",
                 *SENTENCES, "tests/test_money_only.py"],
@@ -200,6 +202,21 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the model's schema (schema.py) refuses the same values once the scenario is applied",
     ("scenarios", "growth_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)] | None = None",
      "10 → 11"): "the model's schema (schema.py) refuses the same values once the scenario is applied",
+    ("lp", "if len(rates) == 1 and starts[0] == 0.0:  # constant rate: the level itself carries it (the first form)",
+     "0.0 → 1"): "a constant rate is then carried by one response segment from 0 instead of by the level: the same "
+                 "LP up to a renamed column (and the dual certificate of optalloc's prices still holds)",
+    ("solve", "spent = float(pulp.value(lp.money) or 0.0)", "0.0 → 1"):
+        "the money is missing only for a plan that spends nothing; the least money is then 0 either way",
+    ("sweeps", "falls_and_rises = bool((steps < -tol).any() and (steps > tol).any())", "'<' → '<='"):
+        "differs only for a step of exactly the tolerance",
+    ("problem", "@dataclass(frozen=True)", "True → False"):
+        "frozen only forbids assignment, and nothing assigns to these records",
+    ("problem", "if z >= at_floor - 1e-12:", "'a - b' → 'a' (term dropped)"):
+        "a breakpoint within 10⁻¹² of the floor: a segment narrower than 10⁻¹² of the plan, no figure moves",
+    ("problem", "points = sorted({p for p in points if p < at_floor - 1e-12} | {at_floor})",
+     "1e-12 → 1.1000000000000002e-12"): TOLERANCE,
+    ("problem", 'if r.capacity == "posts" or share >= 1:', "'>=' → '>'"):
+        "with an extension share of exactly 1 the contract's floor is 0 entries, which every level keeps",
     ("explanation", 'at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else "kink" if kink else '
                     '"between"', "1e-06 → 1.1e-06"): TOLERANCE,
     ("explanation", 'and levels[i] > inst.at[i, "lower"] + 1e-6 and levels[i] < inst.at[i, "upper"] - 1e-6]',

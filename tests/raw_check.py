@@ -849,7 +849,8 @@ class Optimum:
     split: dict[tuple[str, int, str], float]  # (instrument, 0, pool) → euros where pools share a cost
 
 
-def optimum(program: LinearProgram, reading: Reading, time_limit: float = 60.0, mip_gap: float = 0.0) -> Optimum:
+def optimum(program: LinearProgram, reading: Reading, time_limit: float = 60.0, mip_gap: float = 0.0,
+            integrality_tolerance: float = 1e-9) -> Optimum:
     """The LP's (or MIP's) optimum from bare highspy, with its row prices (continuous mode)."""
     import highspy
 
@@ -857,7 +858,7 @@ def optimum(program: LinearProgram, reading: Reading, time_limit: float = 60.0, 
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("mip_feasibility_tolerance", 1e-9)  # whole lots, not 248.9999993 of them
+    h.setOptionValue("mip_feasibility_tolerance", float(integrality_tolerance))  # whole lots, not 248.9999993 of them
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     n, m = len(program.columns), len(program.row_names)

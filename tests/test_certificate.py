@@ -292,6 +292,37 @@ def test_the_two_readings_agree_on_generated_models(pair, basis):
     assert theirs == mine
 
 
+def test_integrations_by_row_are_the_raw_weighted_responses():
+    """Problem.integrations_matrix (what the risk draws and the reports sum) and Problem.integrations, by default,
+    count each row's response times its priority weight; ``weighted=False`` leaves the weight out."""
+    scenario = ROOT / "scenarios" / "priority-single-parents.yaml"
+    problem = oa.load(MODEL, scenarios=[scenario])
+    reading = rc.read(MODEL, [scenario])
+    levels = problem.instruments["official"] * 1.1
+    by_row = problem.integrations_matrix(levels.to_numpy()[None, :])[0]
+    plain = problem.integrations(levels, weighted=False)
+    for iid, row in reading.rows.items():
+        k = problem.instruments.index.get_loc(iid)
+        raw = rc.integrations(rc.Reading(reading.name, {iid: row}, [], {}, reading.new_business, reading.reserve,
+                                         reading.egt), {iid: float(levels[iid])})
+        assert by_row[k] == pytest.approx(raw, rel=1e-12, abs=1e-12), iid
+        assert plain[iid] == pytest.approx(raw / row.weight, rel=1e-12, abs=1e-12), iid
+    assert problem.integrations(levels).sum() == pytest.approx(rc.integrations(reading, levels.to_dict()), rel=1e-12)
+
+
+def test_a_new_business_pool_planned_at_a_share_is_read_alike():
+    """The new-business pool planned at 90 % (`planning_share` on the derived pool), with the official reserve."""
+    from .test_properties import _model, _rates, _row, problem_of
+
+    model = _model([_row("a", 10, 1000.0), _row("b", 20, 4000.0)], 100000.0)
+    model["pools"][0]["planning_share"] = 0.9
+    model["budget"]["reserve_amount"] = "official"
+    pair = (model, _rates(c0=0.5))
+    reading = rc.read(pair[0], rates=pair[1])
+    assert float(reading.available["egt"]) == 90000.0 - float(reading.reserve)
+    assert_same_reading(problem_of(pair), reading)
+
+
 def test_marginal_rates_are_the_raw_responses_last_entries():
     """Problem.marginal_rates (what the trimming to a pool and the properties' exchanges price) is each row's
     weighted rate of its last entry on the raw response — with priorities, at the official levels and at
@@ -316,14 +347,17 @@ def test_a_row_fixed_at_a_whole_number_of_lots_is_read_alike():
     reading agree, and the whole-entry optimum is the raw MIP's."""
     from .test_properties import _model, _rates, _row, problem_of
 
-    pair = (_model([_row("a", 32, 3200.0, lot_size=16, bounds={"min": 32, "max": 32}), _row("b", 10, 1000.0),
+    pair = (_model([_row("a", 32, 3200.0, lot_size=16, bounds={"min": 32, "max": 32}), _row("b", 10, 3000.0),
                     _row("c", 48, 4800.0, rate_class="c1", lot_size=16, bounds={"min": 40, "max": 96})],
                    10000.0), _rates(c0=0.5, c1=0.0))
     problem = problem_of(pair)
     reading = rc.read(pair[0], rates=pair[1])
     assert_same_reading(problem, reading)
     whole = oa.solve(problem, integer=True)
-    assert whole.plan.levels["a"] == 32 and whole.plan.levels["c"] == 48
+    # b gets what is left: in whole lots c takes 48 and leaves 2,000 € (6 entries at 300 €); continuous c takes
+    # its 40 and leaves 2,800 € (9.33 entries)
+    assert whole.plan.levels.to_dict() == {"a": 32.0, "b": 6.0, "c": 48.0}
+    assert oa.solve(problem).plan.levels.to_dict() == pytest.approx({"a": 32.0, "b": 2800 / 300, "c": 40.0})
     assert rc.violations(reading, whole.plan.levels.to_dict(), {}, integer=True) == []
     mip = rc.optimum(rc.linear_program(reading, integer=True), reading)
     assert mip.levels["c"] == pytest.approx(48) and whole.integrations == pytest.approx(mip.value, rel=1e-12)
@@ -356,8 +390,9 @@ def test_a_row_without_planned_entries_priced_by_its_unit_cost_is_read_alike():
     buy it at that cost (data notes: a row's `unit_cost` overrides its printed money over its entries)."""
     from .test_properties import _model, _rates, _row, problem_of
 
-    pair = (_model([_row("a", 10, 1000.0), _row("z", 0, 100.0, unit_cost=25.0, bounds={"min": 0, "max": 8})], 1500.0),
-            _rates(c0=0.5))
+    model = _model([_row("a", 10, 1000.0), _row("z", 0, 100.0, unit_cost=25.0, bounds={"min": 0, "max": 8})], 1500.0)
+    model["assumptions"]["response"] = {"low_end_at": 1.2}  # diminishing returns: a row of 0 planned keeps its rate
+    pair = (model, _rates(c0=0.5))
     problem = problem_of(pair)
     reading = rc.read(pair[0], rates=pair[1])
     assert reading.rows["z"].per_unit == 25.0

@@ -13,6 +13,7 @@ from cli import main
 from optalloc.diagnosis import diagnose
 from optalloc.errors import InfeasibleError
 from optalloc.explanation import explain
+from optalloc.loading import load_model
 from optalloc.problem import build_problem
 from optalloc.scenarios import apply_scenarios
 from optalloc.solve import optimise
@@ -423,15 +424,24 @@ def test_every_rate_range_keeps_the_plan_optimal_inside_and_not_outside(explanat
                 assert best_minus_plan(outside - rate) > 1e-7, (iid, "outside", outside)
 
 
-def test_every_range_clause_matches_what_a_rate_can_reach(explanation):
-    """The clause a sentence ends with follows from the range's ends and what a gross rate can be, a share of
-    0 to 1 (rates.md: integrations per entry): both ends reachable — "stays between"; only the low one — "stays
-    there while ... above"; only the high one — "would receive more money if ... rose above"; neither — "whatever
-    its rate"; an unreachable finite end is named as such."""
-    def reachable(v: float) -> bool:
-        return math.isfinite(v) and -1e-12 <= v <= 1 + 1e-12
+@pytest.fixture(scope="module")
+def net_explanation():
+    return explain(build_problem(load_model(MODEL), basis="net"))
 
-    for iid, row in explanation.instruments.iterrows():
+
+@pytest.mark.parametrize("basis", ["gross", "net"])
+def test_every_range_clause_matches_what_a_rate_can_reach(explanation, net_explanation, basis):
+    """The clause a sentence ends with follows from the range's ends and what a rate can be — a gross rate a
+    share of 0 to 1, a net effect −1 to 1 (rates file: integrations per entry, net effects can be negative): both
+    ends reachable — "stays between"; only the low one — "stays there while ... above"; only the high one —
+    "would receive more money if ... rose above"; neither — "whatever its rate"; an unreachable end is named."""
+    lowest = 0.0 if basis == "gross" else -1.0
+    why = explanation if basis == "gross" else net_explanation
+
+    def reachable(v: float) -> bool:
+        return math.isfinite(v) and lowest - 1e-12 <= v <= 1 + 1e-12
+
+    for iid, row in why.instruments.iterrows():
         text, low, high = row["meaning"], float(row["rate_low"]), float(row["rate_high"])
         if reachable(low) and reachable(high):
             assert f"the mix stays optimal while its rate stays between {low:.3f} and {high:.3f}" in text, text
@@ -443,7 +453,8 @@ def test_every_range_clause_matches_what_a_rate_can_reach(explanation):
             assert "it stays there whatever its rate" in text, text
         for end in (low, high):
             if math.isfinite(end) and not reachable(end):
-                assert f"{end:.3f} lie" in text and "outside what a gross rate can be, 0 to 1: unreachable" in text
+                assert f"{end:.3f} lie" in text, text
+                assert f"outside what a {basis} rate can be, {lowest:g} to 1: unreachable" in text, text
 
 
 def _raw_sits(reading, levels: dict) -> dict[str, str]:

@@ -235,6 +235,17 @@ def test_least_money_leaves_a_reserve_when_the_budget_does_not_bind(spec):
     raw = with_commitments(8e6)
     assert left > 100_000
     assert round(left * 100) == rc.available_cents(raw)[raw.egt] - raw_pool_cents(raw, lean)[raw.egt]
+    # the least money, from the raw LP: minimise what the pool pays while keeping the optimum's integrations
+    program = rc.linear_program(raw)
+    best = rc.optimum(program, raw).value
+    egt = program.row_names.index(f"pool:{raw.egt}")
+    keep = np.vstack([program.A, program.c])
+    least = rc.LinearProgram(program.columns, -program.A[egt].copy(), program.col_low, program.col_high,
+                             program.integral, [*program.row_names, "optimum"], keep,
+                             np.append(program.row_low, best - 1e-9 * best), np.append(program.row_high, rc.BIG))
+    spend = -rc.optimum(least, raw).value
+    assert spend < float(raw.available[raw.egt]) - 100_000
+    assert raw_pool_cents(raw, lean)[raw.egt] / 100 == pytest.approx(spend, abs=1.0)
 
 
 def test_printed_totals_equal_the_raw_pool_money(optimal_plan, official_plan, reading):
