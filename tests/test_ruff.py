@@ -22,11 +22,10 @@ def test_ruff_is_clean():
 DOCUMENTATION_IMAGES = ("docs/web-screenshot.png",)  # shown by the README; written by tests/test_web.py
 
 
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="not a git checkout")
 def test_the_repository_tracks_no_binary_files():
     """No wheel, workbook, build output or other binary is committed: each tracked file is text (no NUL byte),
     but for the images the README shows, named here."""
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     binary = [name for name in listed.stdout.decode("utf-8").split("\0") if name and name not in DOCUMENTATION_IMAGES

@@ -60,6 +60,10 @@ except ImportError:  # pragma: no cover - selenium is in the test extra
     NO_BROWSER = NO_BROWSER or "selenium is not installed (pip install -e '.[test]')"
 
 
+needs_browser = pytest.mark.skipif(bool(NO_BROWSER), reason=str(NO_BROWSER))
+"""The tests that drive Chromium: skipped, with the reason, only where chromium, chromedriver or selenium is absent."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -69,8 +73,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``optalloc serve`` on a free port, as a user starts it (its own process; what it prints goes to a log)."""
-    if NO_BROWSER:
-        pytest.skip(NO_BROWSER)
     port = _free_port()
     script = Path(sys.executable).with_name("optalloc")
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from cli import main; main()"]
@@ -206,6 +208,7 @@ def _diagnosis_block(output: str) -> str:
 # ----- the tests -----
 
 
+@needs_browser
 def test_summary_equals_solve(page, tmp_path):
     expected = _summary_block(_cli("solve", MODEL, "--show", "none").output)
     assert _summary(page) == expected
@@ -217,6 +220,7 @@ def test_summary_equals_solve(page, tmp_path):
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@needs_browser
 def test_budget_cut_10_equals_the_scenario(page):
     _set_budget(page, -10)
     shown = _wait_for(page, lambda: "cut 10 %" in _text(page, "plan-header") and _summary(page))
@@ -226,6 +230,7 @@ def test_budget_cut_10_equals_the_scenario(page):
     assert "3,143.4" in shown
 
 
+@needs_browser
 def test_budget_cut_20_shows_the_diagnosis_of_solve(page):
     _set_budget(page, -20)
     shown = _wait_for(page, lambda: _text(page, "diagnosis-text"))
@@ -236,6 +241,7 @@ def test_budget_cut_20_shows_the_diagnosis_of_solve(page):
     assert not _summary(page)  # no stale plan beside the diagnosis
 
 
+@needs_browser
 def test_tranche2_missing_shows_the_diagnosis_of_solve(page):
     _set_budget(page, 0)
     _set_scenarios(page, ["tranche2-missing.yaml"])
@@ -247,6 +253,7 @@ def test_tranche2_missing_shows_the_diagnosis_of_solve(page):
     _wait_for(page, lambda: _summary(page))
 
 
+@needs_browser
 def test_csv_download_equals_solve_out(page, tmp_path):
     _set_budget(page, 0)
     page.execute_script("document.querySelector('a[data-value=\"downloads\"]').click()")
@@ -329,6 +336,7 @@ def _key_latencies(page, key, presses: int) -> tuple[list[float], list[float], l
     return page.execute_script("return window.__oa.times"), solve_ms, summaries
 
 
+@needs_browser
 def test_a_key_on_the_budget_slider_updates_the_plan_quickly(page, tmp_path):
     """From a key press on the budget slider to the new figures on screen, measured in the browser, over
     budgets the session has not solved yet (−1 … −14 %), and printed. The target is a median under 300 ms
@@ -357,6 +365,7 @@ def test_a_key_on_the_budget_slider_updates_the_plan_quickly(page, tmp_path):
     assert min(medians) < LATENCY_CEILING_MS
 
 
+@needs_browser
 def test_two_sessions_see_their_own_plans(server, page, tmp_path):
     other = _browser(tmp_path)
     try:
@@ -415,6 +424,7 @@ def test_every_bad_upload_gets_the_command_lines_one_line_error(tmp_path):
     assert checked == len(list(BAD.glob("*.yaml"))) > 50
 
 
+@needs_browser
 def test_each_bad_upload_shows_its_one_line_error_and_the_server_lives_on(server, page):
     proc, _ = server
     _set_scenarios(page, [])
@@ -440,6 +450,7 @@ def test_each_bad_upload_shows_its_one_line_error_and_the_server_lives_on(server
     _wait_for(page, lambda: "cut 5 %" in _text(page, "plan-header") and _summary(page))
 
 
+@needs_browser
 def test_an_upload_too_large_is_refused_and_the_server_lives_on(server, page, tmp_path):
     proc, url = server
     big = tmp_path / "big.yaml"
