@@ -211,7 +211,7 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
         for item in items:
             if item["id"] == key:
                 return item
-        noun = {"policy": "policy rule"}.get(section, section[:-1])
+        noun = {"policy": "policy rule", "coverage": "coverage requirement"}.get(section, section[:-1])
         fail(field, key, f"no {noun} of that id in {spec.path}; " + one_of([i["id"] for i in items], key))
         raise AssertionError  # unreachable
 

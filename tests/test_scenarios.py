@@ -281,8 +281,7 @@ def test_a_scenario_at_the_edges_of_what_is_allowed_is_read(spec):
     ("policy", "fbw_no_cutt", "no policy rule of that id"),
     ("pools", "egtt", "no pool of that id"),
     ("caps", "fav_free", "no cap of that id"),
-    pytest.param("coverage", "u25_shar", "no coverage requirement of that id", marks=pytest.mark.xfail(
-        strict=True, reason="open (scenarios.py, reported): the message says 'no coverag of that id'")),
+    ("coverage", "u25_shar", "no coverage requirement of that id"),
 ])
 def test_an_unknown_id_is_named_with_what_it_should_be(spec, section, key, noun):
     with pytest.raises(InputFileError) as err:
