@@ -309,6 +309,7 @@ def test_every_constraint_sentence_says_what_the_raw_lp_gives(explanation, raw):
                          r"per required (entry|€)\.", text)
             assert m, text
             assert float(m.group(1).replace(",", "")) == pytest.approx(program.row_low[i], abs=0.5)
+            assert row["unit"] == ("per entry" if m.group(2) == "entries" else "per €"), name
             assert _close3(_number(m.group(4)), loss), (text, loss)
         elif money:  # a stated decision on money
             direction = "more" if upper else "less"

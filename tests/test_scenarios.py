@@ -256,6 +256,9 @@ def test_every_bound_says_where_it_comes_from(spec):
     ({"instruments": {"esg": {"rate_factor": 2.0}}}, "instruments.esg.rate_factor: 2.0"),
     ({"instruments": {"mag": {"rate_factor": 2.0}}}, "instruments.mag.rate_factor: 2.0"),  # a money line has no rate
     ({"policy": {"fbw_no_cut": {"drop": True, "min": 3}}}, "policy.fbw_no_cut"),
+    ({"instruments": {"egz": {"cost_factor": 100.5}}}, "instruments.egz.cost_factor: 100.5"),
+    ({"instruments": {"fbw": {"capacity_factor": 2}}}, "instruments.fbw.capacity_factor"),  # demand: no capacity
+    ({"instruments": {"agh_mae_u25": {"capacity_factor": 2}}}, "instruments.agh_mae_u25.capacity_factor"),  # shared
 ])
 def test_a_scenario_beyond_what_is_allowed_is_refused(spec, change, field):
     """The edges of a scenario's fields: a dropped row with a minimum, a box above 100 × plan, a response that
