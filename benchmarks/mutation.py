@@ -78,7 +78,8 @@ TESTS: dict[str, list[str]] = {
            "tests/test_optimise.py::test_reduced_cost_matches_a_finite_difference", *SENTENCES,
            "tests/test_properties.py::test_zero_rate_prepaid_row_solves_on_cbc",
            "tests/test_properties.py::test_integer_optimum_with_lots_near_a_tie",
-           "tests/test_properties.py::test_budgets_near_a_billion_solve"],
+           "tests/test_properties.py::test_budgets_near_a_billion_solve",
+           "tests/test_properties.py::test_a_level_in_no_row_reaches_explain_and_the_sweep"],
     "solve": [*CERTIFICATE, *OFFICIAL, "tests/test_optimise.py::test_cbc_own_optimum_equals_highs_optimum",
               "tests/test_optimise.py::test_least_money_leaves_a_reserve_when_the_budget_does_not_bind",
               "tests/test_optimise.py::test_same_input_gives_the_same_plan",
@@ -124,6 +125,9 @@ TESTS: dict[str, list[str]] = {
     "sweeps": ["tests/test_optimise.py::test_the_sweep_starts_at_the_raw_least_money_and_ends_at_110_percent",
                "tests/test_optimise.py::test_every_sweep_point_is_the_raw_optimum_at_its_budget",
                "tests/test_optimise.py::test_the_cut_order_follows_from_the_swept_levels",
+               "tests/test_optimise.py::test_budget_ranges_in_percent_and_euros_are_the_raw_pools_share",
+               "tests/test_optimise.py::test_a_sweep_of_exactly_the_most_levels_allowed_is_accepted",
+               "tests/test_sweep.py::test_fast_path_equals_the_rebuild_loop",
                "tests/test_sweep.py::test_the_least_budget_is_the_edge_of_feasibility",
                "tests/test_sweep.py::test_cut_order_ranks_first_cut_first",
                "tests/test_sweep.py::test_fbw_is_held_by_the_documents_decisions",
@@ -135,6 +139,7 @@ TESTS: dict[str, list[str]] = {
 # Survivors that cannot change any result, by (module, line text stripped, change): the reason for each.
 # Keyed by the line's text, not its number, so that edits elsewhere in a module keep the entry.
 TOLERANCE = "a tolerance 10 % wider or narrower: no figure of the data or the tests falls in between"
+WARM = "only the basis handed to the next solve as its start: the optimum and its tie-break are the same"
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("budget", "@dataclass(frozen=True)", "True → False"):
         "frozen only forbids assignment, and nothing assigns to the budget's figures",
@@ -271,10 +276,77 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("explanation", "last_rate, next_rate, kink = problem.rates_around(iid, x, max(1e-3, 1e-7 * abs(x)))",
      "'*' → '/'"): "the tolerance is 10⁻³ entries either way for every level below 10,000 entries (all rows of the "
                    "data; the largest is 2,724)",
+    ("sweeps", "row_status[i] = lower if abs(activity[i] - row_lo[i]) <= abs(activity[i] - row_hi[i]) else upper",
+     "'a - b' → 'a' (term dropped)"): WARM,
+    ("sweeps", "free = (col_hi - col_lo > 1e-12) & (np.abs(col_dual) <= DUAL_TOLERANCE)", "'<=' → '<'"):
+        "differs only for a reduced cost exactly equal to the tolerance",
+    ("sweeps", "at_lo, at_hi = np.abs(x - col_lo) <= 1e-9, np.abs(x - col_hi) <= 1e-9", "'<=' → '<' (2nd on the line)"):
+        "differs only for a value exactly 10⁻⁹ from its bound",
+    ("sweeps", "at_lo, at_hi = np.abs(activity - row_lo) <= 1e-9, np.abs(activity - row_hi) <= 1e-9",
+     "'<=' → '<' (2nd on the line)"): "differs only for a value exactly 10⁻⁹ from its bound",
+    ("sweeps", "if np.any(free & ((at_lo & (tie_d < -tol)) | (at_hi & (tie_d > tol)))):", "'<' → '<='"):
+        "differs only for a reduced cost exactly equal to the tolerance",
+    ("sweeps", "return not np.any(free & ((at_lo & (tie_y < -tol)) | (at_hi & (tie_y > tol))))", "'<' → '<='"):
+        "differs only for a reduced cost exactly equal to the tolerance",
+    ("lp", "base = float(max((s for s in starts if s < lower - 1e-9 * max(1.0, lower)), default=0.0))",
+     "'a - b' → 'a' (term dropped)"): "a segment starting within 10⁻⁹ of the lower bound: " + TOLERANCE,
+    ("lp", "top = float(min((e for e in ends if e > upper + 1e-9 * max(1.0, upper)), default=math.inf))", "'>' → '>='"):
+        "differs only for a segment ending exactly 10⁻⁹ above the upper bound",
+    ("explanation", "if x > TOL:", "'>' → '>='"): "differs only for a level of exactly 10⁻⁹ entries",
+    ("solve", "return False", "False → True"):
+        "the tie-break pass then also runs where no tie exists: on an optimal face of one plan it returns that plan",
+    ("sweeps", "rows = max(1, len(problem.instruments))", "1 → 0"): "a model has at least one row: max(0, n) = n",
+    ("sweeps", "rows = max(1, len(problem.instruments))", "1 → 2"):
+        "for a model of one row the cap is 10,000 levels either way (25,000,000 ÷ 1 or ÷ 2 is far above it)",
+    ("sweeps", "cap = min(STEPS_MAX if many else STEPS_CAP, max(2, MAX_CELLS // rows))", "2 → 3"):
+        "differs only for a model of more than 8.3 million rows, which the bounded reading refuses",
+    ("explanation", "if rhs - activity > 1e-6 * max(1.0, abs(rhs)):", "1.0 → 2"):
+        "every money row's limit is above 2 €, so max(1, |rhs|) = max(2, |rhs|) = |rhs|",
     ("explanation", 'at = "min" if abs(x - lo) <= 1e-6 else "max" if abs(x - hi) <= 1e-6 else "kink" if kink else '
                     '"between"', "1e-06 → 1.1e-06"): TOLERANCE,
     ("explanation", 'and levels[i] > inst.at[i, "lower"] + 1e-6 and levels[i] < inst.at[i, "upper"] - 1e-6]',
      "1e-06 → 1.1e-06"): TOLERANCE,
+}
+
+
+# Survivors that are not equivalent: why the tests let them through, and what would catch them.
+SURVIVING: dict[tuple[str, str, str], str] = {
+    ("problem", 'components.append(((r.new_funds or 0) / (r.entries or 1), tuple(r.pools or ()), "programme"))', "0 → 1"):
+        "a programme row paid by a VBL part alone (no new_funds): the format allows it, no model or generator has one",
+    ("problem", 'rates = instruments.loc[(instruments["unit"] == "entries") | (instruments["financing"] == MONEY_LINE), '
+                '"rate"].abs()', "'==' → '!=' (2nd on the line)"):
+        "a check of valued money lines (another engineer's work in progress, issue 14); its tests are not in the "
+        "fast subset",
+    ("problem", 'where = f"the rates file {spec.rates_path}" + (f" and the scenarios {\', \'.join(spec.scenarios)}"',
+     "'a + b' → 'a' (term dropped)"): "the wording of an error message about rates (issue 14); not asserted",
+    ("lp", 'add(f"entries_max:{iid}", [(level[iid], 1.0)], RowInfo(max_kind, unit, r["upper_note"], iid, "<=", hi))',
+     "1.0 → 0"): "the maxima family of the infeasibility diagnosis: no shipped scenario is made feasible by a maximum",
+    ("solve", "CBC_MIP_GAP = 1e-2  # CBC proves whole-entry plans only to 1 % in reasonable time (Duisburg: 0.1 % "
+              "not in 60 s)", "0.01 → 0.011000000000000001"):
+        "CBC's own whole-entry plan is 0.49 % below HiGHS's on Duisburg: within 1 % or 1.1 % alike",
+    ("solve", "at_bound = (v.lowBound is not None and abs(x - v.lowBound) <= 1e-9) or \\", "'is not' → 'is'"):
+        "a tie seen only at a lower bound: no such tie in the data or the hand-made models",
+    ("solve", "if not integer:  # the plan is taken on HiGHS's face: read its duals too, so reports agree across "
+              "solvers", "'not' dropped"):
+        "with --solver cbc the duals then come from CBC's first pass: they differ from HiGHS's only where the dual "
+        "is degenerate, which no CBC test checks row by row",
+    ("solve", "spent = float(pulp.value(lp.money) or 0.0)", "'or' → 'and'"):
+        "--least-money without its money row: on Duisburg the tie-break then happens to spend the least money too",
+    ("solve", "reduced: pd.Series | None = None, integer: bool = False, least_money: bool = False) -> Solution:",
+     "False → True (2nd on the line)"):
+        "the default of checked_solution, used by the alternatives (issue 13), whose tests are not in the subset",
+    ("scenarios", "grow = change.fix if change.fix is not None else change.max", "'is not' → 'is'"):
+        "a scenario that fixes a row above its capacity: no test does",
+    ("explanation", "if iid not in by_row and len(curve[3]) == 1 and movable:  # a constant rate sits on the level "
+                    "itself", "'and' → 'or'"):
+        "rate ranges of constant-rate rows (--linear): the raw range test runs on the concave model only",
+    ("explanation", "lp_dual.a_matrix_.num_col_ = m + 1", "'a + b' → 'a' (term dropped)"):
+        "HiGHS may take the number of columns from the matrix's start array; not decided",
+    ("sweeps", "tie_y = np.asarray(h.getBasisTransposeSolve(np.where(basic >= 0, tie_costs[np.maximum(basic, 0)], "
+               "0.0))[1])", "0 → 1 (2nd on the line)"):
+        "the fast sweep's tie test: Duisburg's sweep has no tie at the levels swept",
+    ("sweeps", "steps = np.diff(col.to_numpy()[::-1])  # as money grows", "1 → 2"):
+        "'goes up and down' read from every other level: no row of Duisburg's sweep goes up and down",
 }
 
 
@@ -492,6 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modules", default=",".join(CORE))
     parser.add_argument("--list", action="store_true", help="count the sites per module and stop")
     parser.add_argument("--no-fork", action="store_true", help="a fresh interpreter per run (slower)")
+    parser.add_argument("--report-only", type=Path, default=None,
+                        help="results JSON of a run: write its report again (reasons updated), run nothing")
     parser.add_argument("--rerun", type=Path, default=None,
                         help="results JSON of an earlier run: run its sample again, survivors first (after the "
                              "tests were strengthened); the report then counts the earlier killed as they were")
@@ -504,6 +578,17 @@ def main(argv: list[str] | None = None) -> int:
             __import__(name)
 
     modules = [m.strip() for m in args.modules.split(",") if m.strip()]
+    if args.report_only:
+        done = json.loads(args.report_only.read_text(encoding="utf-8"))
+        counts = {m: len(sites(m, (ROOT / "optalloc" / f"{m}.py").read_text(encoding="utf-8"))) for m in modules}
+        results = [Result(Mutant(r["module"], -1, r["line"], r["text"], r["change"]),
+                          "equivalent" if (r["module"], r["text"], r["change"]) in EQUIVALENT and r["outcome"] != "killed"
+                          else r["outcome"], r["seconds"], r.get("killer", ""), r.get("rerun", False))
+                   for r in done["results"]]
+        args.seed, args.sample = done["seed"], done["sample"]
+        write_report(args, results, counts, {}, done["elapsed"], done.get("elapsed_total", done["elapsed"]) / 60
+                     - done["elapsed"] / 60)
+        return 0
     wanted = args.scratch.resolve()
     for repo in {ROOT, args.source.resolve()}:
         if wanted == repo or repo in wanted.parents or wanted in repo.parents:
@@ -531,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     earlier_minutes = 0.0
     if args.rerun:  # the earlier sample, by what each mutant is (line numbers move when the code is edited)
         previous = json.loads(args.rerun.read_text(encoding="utf-8"))
-        earlier_minutes = previous["elapsed"] / 60
+        earlier_minutes = previous.get("elapsed_total", previous["elapsed"]) / 60  # the sample and its reruns
         earlier = {(r["module"], r["text"], r["change"]): r["outcome"] for r in previous["results"]}
         by_key = {(s[0].module, s[0].text, s[0].change): k for k, (m, s) in enumerate(every)}
         # survivors, and runs that hit the time limit (on a loaded machine that need not be the mutant)
@@ -562,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         for (module, text, change), outcome in earlier.items():
             if (module, text, change) not in again:
                 results.append(Result(Mutant(module, -1, 0, text, change), outcome, 0.0))
-    dump = {"seed": args.seed, "sample": args.sample, "elapsed": elapsed,
+    dump = {"seed": args.seed, "sample": args.sample, "elapsed": elapsed, "elapsed_total": earlier_minutes * 60 + elapsed,
             "results": [{"module": r.mutant.module, "line": r.mutant.line, "text": r.mutant.text,
                          "change": r.mutant.change, "outcome": r.outcome, "seconds": round(r.seconds, 2),
                          "killer": r.killer, "rerun": r.rerun}
@@ -585,7 +670,8 @@ def write_report(args, results: list[Result], counts: dict[str, int], baseline: 
         "# Mutation report",
         "",
         f"`{' '.join(['benchmarks/mutation.py', *sys.argv[1:]])}` — {time.strftime('%Y-%m-%d %H:%M')}, "
-        + (f"{earlier_minutes:.1f} minutes for the sample and {elapsed / 60:.1f} for running its survivors again"
+        + (f"{earlier_minutes:.1f} minutes for the sample (and earlier reruns) and {elapsed / 60:.1f} for running "
+           "its survivors again"
            if earlier_minutes else f"{elapsed / 60:.1f} minutes")
         + " on this machine (2 cores shared with other work; one worker, nice 19).",
         "",
@@ -612,7 +698,9 @@ def write_report(args, results: list[Result], counts: dict[str, int], baseline: 
     if not survived:
         lines.append("None.")
     for r in survived:
-        lines.append(f"- `{r.mutant.module}.py:{r.mutant.line}` {r.mutant.change} in `{r.mutant.text}`")
+        why = SURVIVING.get((r.mutant.module, r.mutant.text, r.mutant.change))
+        lines.append(f"- `{r.mutant.module}.py:{r.mutant.line}` {r.mutant.change} in `{r.mutant.text}`"
+                     + (f" — not killed: {why}" if why else ""))
     lines += ["", "## Equivalent mutants", ""]
     if not equivalent:
         lines.append("None.")

@@ -434,3 +434,25 @@ def test_the_library_prints_nothing():
                           cwd=MODEL.parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
+
+
+def test_budget_ranges_in_percent_and_euros_are_the_raw_pools_share(problem, reading):
+    """`70%:110%` and `15e6:30e6`: the sweep's levels as shares of what the raw reading's new-business pool makes
+    available, or the euros given; two steps are the ends."""
+    from optalloc.sweeps import levels_of
+
+    available = float(reading.available[reading.egt])
+    assert list(levels_of(problem, "70%:110%", 5)) == pytest.approx([available * f for f in (0.7, 0.8, 0.9, 1.0, 1.1)])
+    assert list(levels_of(problem, "15e6:30e6", 2)) == [15e6, 30e6]
+
+
+def test_a_sweep_of_exactly_the_most_levels_allowed_is_accepted(problem):
+    """--steps: at most 10,000 levels (100,000 with --many): exactly the cap is accepted, one more refused."""
+    from optalloc.errors import UsageError
+    from optalloc.sweeps import STEPS_CAP, STEPS_MAX, check_steps
+
+    assert (STEPS_CAP, STEPS_MAX) == (10_000, 100_000)
+    check_steps(problem, STEPS_CAP)
+    check_steps(problem, STEPS_MAX, many=True)
+    with pytest.raises(UsageError, match="--steps"):
+        check_steps(problem, STEPS_CAP + 1)

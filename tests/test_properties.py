@@ -674,3 +674,19 @@ def test_generated_models_load_from_yaml_files_as_in_memory(tmp_path_factory, pa
     written = load_written(tmp_path_factory.mktemp("model"), model, rates)
     assert written.model == spec_of(model, rates).model
     assert written.rates == spec_of(model, rates).rates
+
+
+def test_a_level_in_no_row_reaches_explain_and_the_sweep():
+    """A prepaid row with no rate that no rule names (ZERO_RATE_PREPAID beside a row bought with new money): its
+    level is in no constraint and earns nothing, yet the explanation and the sweep read it like any other."""
+    from optalloc.explanation import explain
+    from optalloc.sweeps import levels_of, sweep_budget
+
+    pair = (_model([_row("asa", 48, financing="prepaid"), _row("a", 10, 1000.0, rate_class="c1")], 1500.0),
+            _rates(c0=0.0, c1=0.5))
+    problem = problem_of(pair)
+    why = explain(problem)
+    assert "a" in why.instruments.index and "asa" not in why.instruments.index
+    swept = sweep_budget(problem, levels_of(problem, "50%:100%", 3))
+    assert list(swept.entries["asa"]) == [48.0, 48.0, 48.0]
+    assert swept.curve["integrations"].iloc[-1] == pytest.approx(optimise(problem).integrations, rel=1e-12)
