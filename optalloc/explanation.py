@@ -130,6 +130,30 @@ def one_sided_prices(problem: Problem, solution: Solution) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("name")
 
 
+def _takers(lp: LinearProgram, name: str, solution: Solution, step: float = 1000.0) -> list[str]:
+    """The rows whose level moves when the money row ``name`` gets ``step`` € more, re-solved: where the
+    next 1,000 € would go. A row strictly between its bounds need not take any of it (it may sit at a kink
+    of its response), so the rows are read from the re-solved plan, not from where the plan sits."""
+    import highspy
+
+    h = lp.prob.solverModel
+    info = lp.rows[name]
+    if info.sense != "<=":
+        return []
+    row = lp.constraint[name].index
+    inf = highspy.kHighsInf
+    h.changeRowBounds(row, -inf, info.rhs + step)
+    h.run()
+    moved = []
+    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        values = h.getSolution().col_value
+        levels = solution.plan.levels
+        moved = [iid for iid, v in lp.level.items()
+                 if abs(values[v.index] - float(levels[iid])) > 1e-6 * max(1.0, abs(float(levels[iid])))]
+    h.changeRowBounds(row, -inf, info.rhs)
+    return moved
+
+
 def _cost_words(loss: float) -> str:
     """What tightening costs, in words; NaN: it cannot be tightened (a minimum needs all of it)."""
     if math.isnan(loss):
@@ -137,17 +161,9 @@ def _cost_words(loss: float) -> str:
     return f"{loss:.3f} expected integrations"
 
 
-def _basic(problem: Problem, solution: Solution) -> list[str]:
-    inst = problem.instruments
-    levels = solution.plan.levels
-    return [i for i in inst.index if not inst.at[i, "fixed"]
-            and levels[i] > inst.at[i, "lower"] + 1e-6 and levels[i] < inst.at[i, "upper"] - 1e-6]
-
-
 def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.DataFrame:
     duals = solution.duals
     checks = solution.checks.set_index("name")
-    marginal = _basic(problem, solution)
     base = _objective(lp)
     rows = []
     for name, info in lp.rows.items():
@@ -161,7 +177,7 @@ def _constraints(problem: Problem, lp: LinearProgram, solution: Solution) -> pd.
         gain, loss = _one_sided(lp, name, step, base)
         one_sided = math.isnan(loss) or abs(gain - loss) > 1e-6 * max(abs(gain), abs(loss), 1e-9)
         if info.kind in ("budget", "pool", "cap"):
-            paid = [i for i in marginal if any(info.ref in ps for ps in problem.costs.loc[problem.costs["instrument"] == i, "pools"])]
+            paid = _takers(lp, name, solution) if info.kind != "cap" and not one_sided else []
             what = f"the cap {info.label}" if info.kind == "cap" else info.label
             if one_sided:
                 text = (f"Each 1,000 € less for {what} would cost {_cost_words(loss * 1000)}, but each "
@@ -223,6 +239,7 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
     rhs_up = np.asarray(ranging.row_bound_up.value_)
     single_pool = _single_pool_rows(problem, lp)
     shifts = _shift_ranges(problem, lp, solution)
+    widen = _CostRangeProbe(problem, lp, solution)
     rows = []
     for iid, r in inst.iterrows():
         if r["fixed"] or (r["unit"] != "entries" and r["financing"] != MONEY_LINE):
@@ -239,6 +256,7 @@ def _instruments(problem: Problem, lp: LinearProgram, solution: Solution, rangin
         pool_row = single_pool.get(iid)
         if at in ("min", "max") and pool_row is not None and duals is not None and per == 1.0:
             cost_low, cost_high = _cost_range(cost, x, rc, float(duals[pool_row]), lp, pool_row, rhs_dn, rhs_up, at)
+            cost_low, cost_high = widen(iid, pool_row, cost, cost_low, cost_high)
         why = reasons.loc[iid]
         weight = float(r["weight"])
         rows.append({
@@ -393,6 +411,80 @@ def _cost_range(cost, x, rc, y, lp, pool_row, rhs_dn, rhs_up, at) -> tuple[float
         else:
             high = min(high, rc / y)
     return max(cost + low, 0.0), cost + high
+
+
+class _CostRangeProbe:
+    """Widens a cost range from basis ranging to where the mix really changes, by re-solving.
+
+    Ranging on a basis stops where the basis would change; at a kink of a response (a degenerate basis) that
+    happens before any row leaves its bound. The mix — each movable row at its minimum, its maximum or between
+    — is read from a copy of the LP re-solved (warm) with the row's cost changed in its money row, stepping out
+    from the ranged end and bisecting to 10⁻⁷ of the cost. The ranged ends are kept where the mix changes just
+    beyond them. It assumes the costs at which the mix holds form an interval, as they do along each side of
+    the plan's cost while one bound switches at a time."""
+
+    def __init__(self, problem: Problem, lp: LinearProgram, solution: Solution) -> None:
+        import highspy
+
+        self._highspy = highspy
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.passModel(lp.prob.solverModel.getLp())
+        self.lp = lp
+        inst = problem.instruments
+        self.columns = {i: (lp.level[i].index, float(inst.at[i, "lower"]), float(inst.at[i, "upper"]))
+                        for i in inst.index if not inst.at[i, "fixed"] and inst.at[i, "upper"] > inst.at[i, "lower"]}
+        self.base: tuple[str, ...] | None = None
+
+    def _mix(self) -> tuple[str, ...] | None:
+        self.h.run()
+        if self.h.getModelStatus() != self._highspy.HighsModelStatus.kOptimal:
+            return None
+        values = self.h.getSolution().col_value
+        return tuple("min" if abs(values[c] - lo) < 1e-6 else "max" if abs(values[c] - hi) < 1e-6 else "between"
+                     for c, lo, hi in self.columns.values())
+
+    def __call__(self, iid: str, pool_row: str, cost: float, low: float, high: float) -> tuple[float, float]:
+        coefficient = self.lp.constraint[pool_row].get(self.lp.level[iid], 0.0)
+        if not coefficient or cost <= 0:
+            return low, high
+        if self.base is None:
+            self.base = self._mix()
+        row, col = self.lp.constraint[pool_row].index, self.lp.level[iid].index
+
+        def holds(new_cost: float) -> bool:
+            self.h.changeCoeff(row, col, float(coefficient) * new_cost / cost)
+            return self._mix() == self.base
+
+        try:
+            if math.isfinite(high) and holds(high + 1e-6 * cost):
+                high = self._search(holds, high, +1.0, cost)
+            if low > 0 and holds(max(low - 1e-6 * cost, 0.0)):
+                low = self._search(holds, low, -1.0, cost)
+        finally:
+            self.h.changeCoeff(row, col, float(coefficient))
+        return low, high
+
+    @staticmethod
+    def _search(holds, good: float, direction: float, cost: float) -> float:
+        """The farthest cost from ``good`` in ``direction`` at which the mix holds (0 and ∞ included)."""
+        step, bad = 0.01 * cost, math.nan
+        while math.isnan(bad):
+            trial = good + direction * step
+            if trial <= 0:
+                if holds(0.0):
+                    return 0.0
+                bad = 0.0
+            elif trial > 1e4 * cost:
+                return math.inf
+            elif holds(trial):
+                good, step = trial, step * 2
+            else:
+                bad = trial
+        while abs(bad - good) > 1e-7 * cost:
+            middle = (good + bad) / 2
+            good, bad = (middle, bad) if holds(middle) else (good, middle)
+        return good
 
 
 def _single_pool_rows(problem: Problem, lp: LinearProgram) -> dict[str, str]:

@@ -213,7 +213,9 @@ def build_lp(
     carried = {v.name for v, _ in terms}
     integrations = pulp.LpAffineExpression(terms + [(v, 0.0) for v in level.values() if v.name not in carried],
                                            constant=constant)
-    scale = max((abs(c) for _, c in terms), default=0.0) or 1.0
+    scale = max((abs(c) for _, c in terms), default=0.0)
+    if not 0.0 < scale < math.inf or not math.isfinite(1.0 / scale):  # no rate, or one so small 1/it overflows
+        scale = 1.0
     prob.setObjective(integrations * (1.0 / scale))
 
     for cap in problem.caps:

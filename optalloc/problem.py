@@ -212,9 +212,9 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
     separate_vbl = model.budget.vbl_pool == "separate"
     decision_rows = [r for r in model.instruments if r.financing != "info"]
     position = {r.id: k for k, r in enumerate(model.instruments)}  # each row's place in the file (for messages)
-    counted_in: dict[str, int] = {}  # entries of the rows counted in each row, in one pass (linear in the rows)
+    counted_in: dict[str, int] = {}  # entries of the decision rows counted in each row (linear in the rows)
     for c in model.instruments:
-        if c.entries_in:
+        if c.entries_in and c.financing != "info":  # an info row is shown only: its host plans all its entries
             counted_in[c.entries_in] = counted_in.get(c.entries_in, 0) + (c.entries or 0)
 
     money_line = {r.id: money_line_unit(r, spec.rates) for r in decision_rows}  # euros | entries | None (fixed)

@@ -129,9 +129,12 @@ def test_new_limits_have_shadow_prices_that_agree_with_re_solving(problem, expla
     assert more.integrations - optimal_plan.integrations == pytest.approx(row["value"], rel=1e-4)
 
 
-def test_budget_meaning_names_the_marginal_instruments(explanation):
+def test_budget_meaning_names_the_row_that_takes_more_money(explanation):
+    """Re-solved by hand with 1,000 € more: only ag_reha moves (the raw-LP version is below); agh_mae sits strictly
+    between its bounds at a kink of its response and takes none of it."""
     text = explanation.constraints.loc["budget:new_business", "meaning"]
-    assert "1,000 €" in text and "agh_mae" in text
+    assert text.startswith("Each additional 1,000 € for Neufallbudget (EGT) would add 0.115 expected integrations")
+    assert text.endswith("the money would go to ag_reha.")
 
 
 # ----- infeasibility -----
@@ -386,9 +389,9 @@ def test_every_instrument_sentence_says_what_the_raw_lp_gives(explanation, raw, 
     assert "ag_reha" in takers  # the budget's marginal row in the raw LP is the one explain names
 
 
-@pytest.mark.xfail(strict=True, reason="open (explanation.py, reported): the budget's sentence lists every row "
-                                       "strictly inside its bounds, not the rows that more money would buy")
 def test_the_budget_sentence_names_where_more_money_would_go(explanation, raw):
+    """The raw LP re-solved with 1,000 € more in the new-business pool: the rows whose level moves are the rows the
+    sentence names (it once named every row strictly between its bounds: 18 rows, where only ag_reha moves)."""
     reading, program, base = raw
     more_money = rc.linear_program(reading)
     more_money.row_high[more_money.row_names.index(f"pool:{reading.egt}")] += 1000.0
@@ -464,11 +467,10 @@ def _raw_sits(reading, levels: dict) -> dict[str, str]:
             for i, r in reading.rows.items() if r.low < r.high}
 
 
-# Open (explanation.py, reported): the upper end of these rows' cost range is too low — the raw LP keeps every
-# row at the same bound up to 1,290.43 € (bkm, said 1,071.28 €), 4,875.12 € (egz_reha, said 4,662.00 €, its
-# cost now), 1,301.19 € (nka_migrants, said 1,138.62 €) and 1,215.63 € (aktivcenter_migrants, said 1,138.62 €).
-# Each sits at its maximum on a kink of its response or beside the row at a kink that takes the money.
-NARROW_COST_RANGES = ("bkm", "egz_reha", "nka_migrants", "aktivcenter_migrants")
+# Once too narrow (basis ranging stops at a kink of a response, a degenerate basis): the raw LP keeps every row at
+# the same bound up to 1,290.43 € (bkm, ranging said 1,071.28 €), 4,875.12 € (egz_reha, said 4,662.00 €, its cost
+# now), 1,301.19 € (nka_migrants, said 1,138.62 €) and 1,215.63 € (aktivcenter_migrants, said 1,138.62 €).
+NARROW_COST_RANGES = {"bkm": 1290.43, "egz_reha": 4875.12, "nka_migrants": 1301.19, "aktivcenter_migrants": 1215.63}
 
 
 def _cost_range_check(raw, explanation, rows, outside: bool) -> None:
@@ -502,12 +504,13 @@ def test_every_cost_range_keeps_the_mix_inside_and_not_outside(explanation, raw)
     stated = explanation.instruments.dropna(subset=["cost_low"]).index
     assert len(stated) >= 15
     _cost_range_check(raw, explanation, stated, outside=False)
-    _cost_range_check(raw, explanation, [i for i in stated if i not in NARROW_COST_RANGES], outside=True)
+    _cost_range_check(raw, explanation, stated, outside=True)
 
 
-@pytest.mark.xfail(strict=True, reason="open (explanation.py, reported): four cost ranges end too low")
-def test_the_cost_ranges_at_a_kink_end_where_the_mix_changes(explanation, raw):
-    _cost_range_check(raw, explanation, NARROW_COST_RANGES, outside=True)
+def test_the_cost_ranges_at_a_kink_end_where_the_mix_changes(explanation):
+    """The four upper ends found by re-solving the raw LP by hand (above), to the cent."""
+    for iid, end in NARROW_COST_RANGES.items():
+        assert explanation.instruments.at[iid, "cost_high"] == pytest.approx(end, abs=0.01), iid
 
 
 def test_explain_prints_nothing(problem, capfd):
@@ -518,9 +521,8 @@ def test_explain_prints_nothing(problem, capfd):
 
 
 def test_the_rows_the_budget_sentence_names_sit_between_their_bounds(explanation, raw, optimal_plan):
-    """What the budget's sentence names (too many rows: the open bug above) is at least this: rows strictly
-    between their bounds in the raw reading, each paid by the new-business pool, the row that more money buys
-    (ag_reha, raw LP) among them."""
+    """On Duisburg each row the budget's sentence names sits strictly between its bounds in the raw reading and is
+    paid by the new-business pool (a row at a bound could take money only from a tie)."""
     reading, program, base = raw
     text = explanation.constraints.loc["budget:new_business", "meaning"]
     named = text.split("the money would go to ", 1)[1].rstrip(".").split(", ")

@@ -654,7 +654,6 @@ def test_budgets_near_a_billion_solve(pair, solver):
     assert_agrees_with_the_raw_reading(raw_reading(pair), solution, integer=False)
 
 
-@pytest.mark.xfail(strict=True, reason="open bug: an info row's entries counted in another row vanish from the plan")
 def test_an_info_row_counted_in_another_row_keeps_its_entries_in_the_plan():
     """Model header: `info` rows are "shown for information only; counted elsewhere or not counted at all",
     `entries_in` says a row's entries "are part of another row's printed entries". The host plans them all."""
@@ -662,6 +661,17 @@ def test_an_info_row_counted_in_another_row_keeps_its_entries_in_the_plan():
     reading = rc.read(INFO_COUNTED_ELSEWHERE[0], rates=INFO_COUNTED_ELSEWHERE[1])
     assert reading.rows["host"].official == 219
     assert problem.instruments.at["host", "official"] == 219
+
+
+def test_a_subnormal_rate_builds_and_solves():
+    """A largest rate of 2.2e-309 (subnormal: its inverse overflows) once crashed build_lp ("Cannot multiply variables
+    with NaN/inf values"). ``load`` refuses such rates (every rate below MIN_RATE); built directly, the model
+    solves and its plan keeps every raw rule."""
+    pair = (_model([_row("a", 10, 1000.0, rate_class="c1"), _row("b", 10, 1000.0)], 15000.0),
+            _rates(c0=0.0, c1=2.2e-309))
+    solution = optimise(problem_of(pair))
+    reading = raw_reading(pair)
+    assert rc.violations(reading, solution.plan.levels.to_dict(), dict(solution.plan.split)) == []
 
 
 # ----- the generator: in-memory specs equal what load_model reads from the written files -----
