@@ -430,6 +430,7 @@ class _CostRangeProbe:
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
         self.h.passModel(lp.prob.solverModel.getLp())
+        self.h.setBasis(lp.prob.solverModel.getBasis())  # start from the optimum's basis: each probe is warm
         self.lp = lp
         inst = problem.instruments
         self.columns = {i: (lp.level[i].index, float(inst.at[i, "lower"]), float(inst.at[i, "upper"]))

@@ -18,8 +18,10 @@ objective term — falls short of D(π) and is rejected (the seeded plans below)
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
+import pulp
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -207,6 +209,43 @@ def test_a_plan_that_breaks_a_rule_is_rejected_even_at_the_bound(reading, progra
     cert = rc.certify(reading, program, raw_optimum.row_price, levels, split)
     assert any(p.startswith("bounds:phoenix") for p in cert.problems)
     assert any(p.startswith("pool:egt") for p in cert.problems)
+
+
+def _tighten_a_bound(lp) -> None:
+    lp.level["phoenix"].upBound = 140.0  # below its contracted 151.2
+
+
+def _change_a_coefficient(lp) -> None:
+    row = lp.constraint["budget:new_business"]
+    row.expr[lp.level["egz"]] = row.get(lp.level["egz"], 0.0) * 1.05  # EGZ priced 5 % dearer in the EGT
+
+
+def _lose_an_objective_term(lp) -> None:
+    kept = [(v, c) for v, c in lp.integrations.items() if not v.name.startswith("r_esg_") and v.name != "esg"]
+    lp.prob.setObjective(pulp.LpAffineExpression(kept) * (1.0 / lp.scale))  # Einstiegsgeld's integrations dropped
+
+
+@pytest.mark.parametrize("seed", [_tighten_a_bound, _change_a_coefficient, _lose_an_objective_term],
+                         ids=["tightened bound", "changed coefficient", "lost objective term"])
+def test_a_seeded_bug_in_the_lp_builder_is_caught_by_the_certificate(reading, program, raw_optimum, monkeypatch, seed):
+    """The same three kinds of bug seeded into the code rather than the data: build_lp's LP altered after it is
+    built, as a bug in lp.py would alter it. optimise's own check passes (the plan keeps every rule: each seed
+    only narrows, overprices or undervalues), the plan reaches the user — and the dual bound of the raw model
+    shows it is not optimal."""
+    solve_module = sys.modules["optalloc.solve"]  # the module: `optalloc.solve` is also the front door's function
+    real = solve_module.build_lp
+
+    def seeded(problem, *args, **kwargs):
+        lp = real(problem, *args, **kwargs)
+        seed(lp)
+        return lp
+
+    monkeypatch.setattr(solve_module, "build_lp", seeded)
+    wrong = oa.solve(oa.load(MODEL))
+    levels, split = plan_of(wrong)
+    assert rc.violations(reading, levels, split) == []
+    cert = rc.certify(reading, program, raw_optimum.row_price, levels, split)
+    assert not cert.proves_optimal and cert.gap > 1e-3, cert.gap
 
 
 # ----- the two readings of the same model file agree, on generated models (no solve) -----

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -124,8 +125,27 @@ def whole(problem):
 
 
 @pytest.fixture(scope="module")
-def cbc_whole(problem):
-    return _first_pass_plan(first_pass(problem, "cbc", integer=True))
+def cbc_whole_run(problem):
+    """One CBC whole-entry solve through ``optimise``, with CBC's own first-pass plan recorded on the way (one
+    CBC MIP serves both tests below: it takes seconds)."""
+    solve_module = sys.modules["optalloc.solve"]  # the module: `optalloc.solve` is also the front door's function
+    real, seen = solve_module.first_pass, []
+
+    def recording(*args, **kwargs):
+        lp = real(*args, **kwargs)
+        seen.append(_first_pass_plan(lp))  # read at once: optimise goes on to change the LP
+        return lp
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solve_module, "first_pass", recording)
+        solution = optimise(problem, solver="cbc", integer=True)
+    assert len(seen) == 1
+    return solution, seen[0]
+
+
+@pytest.fixture(scope="module")
+def cbc_whole(cbc_whole_run):
+    return cbc_whole_run[1]
 
 
 def test_integer_mode_buys_whole_entries_in_lots(problem, whole, reading):
@@ -164,8 +184,8 @@ def test_cbc_own_whole_entry_plan_is_within_its_gap_of_highs(cbc_whole, whole, r
     assert (1 - 0.01) * whole.integrations <= value <= whole.integrations * (1 + 1e-9)  # README: to 1 %
 
 
-def test_cbc_through_optimise_gives_the_highs_whole_entry_plan(problem, whole):
-    cbc = optimise(problem, solver="cbc", integer=True)
+def test_cbc_through_optimise_gives_the_highs_whole_entry_plan(cbc_whole_run, whole):
+    cbc = cbc_whole_run[0]
     assert cbc.integrations == pytest.approx(whole.integrations, rel=1e-9)
     assert plan_dict(cbc)[0] == plan_dict(whole)[0]
 
@@ -424,12 +444,13 @@ def test_equally_good_rows_go_to_the_earlier_row():
 
 def test_the_library_prints_nothing():
     """The library never prints (the CLI does): a fresh interpreter that loads, solves in both modes on both
-    solvers and explains writes nothing to stdout or stderr — not HiGHS's banner, not a solver's log."""
+    solvers and explains writes nothing to stdout or stderr — not HiGHS's banner, not a solver's log. The
+    whole-entry solves run on the small example model (a MIP logs alike at any size; Duisburg's takes seconds)."""
     import subprocess
-    import sys
 
-    code = ("import optalloc as oa; p = oa.load(%r); oa.solve(p); oa.solve(p, solver='cbc'); "
-            "oa.solve(p, integer=True); oa.explain(p)" % str(MODEL))
+    small = MODEL.parent / "example-money-only.yaml"
+    code = ("import optalloc as oa; p = oa.load(%r); oa.solve(p); oa.solve(p, solver='cbc'); oa.explain(p); "
+            "q = oa.load(%r); oa.solve(q, integer=True); oa.solve(q, solver='cbc', integer=True)" % (str(MODEL), str(small)))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           cwd=MODEL.parent.parent)
     assert done.returncode == 0, done.stderr

@@ -336,28 +336,32 @@ def _key_latencies(page, key, presses: int) -> tuple[list[float], list[float], l
     return page.execute_script("return window.__oa.times"), solve_ms, summaries
 
 
+PRESSES = 9  # key presses a round: budgets −1 … −9 % (then +1 … +9 %)
+
+
 @needs_browser
 def test_a_key_on_the_budget_slider_updates_the_plan_quickly(page, tmp_path):
     """From a key press on the budget slider to the new figures on screen, measured in the browser, over
-    budgets the session has not solved yet (−1 … −14 %), and printed. The target is a median under 300 ms
+    budgets the session has not solved yet (−1 … −9 %), and printed. The target is a median under 300 ms
     (LATENCY_TARGET_MS; 156–244 ms measured on a quiet machine); the test fails only above
     LATENCY_CEILING_MS, because a timed assertion on a shared 2-core machine fails with the load of other
     work, not with the code. A busy machine can slow one round: then a second round (+1 … +14 %) is
-    measured, and the better median counts."""
+    measured, and the better median counts. Nine presses a round keep the suite short."""
     _set_budget(page, 0)
-    times, solve_ms, summaries = _key_latencies(page, Keys.ARROW_LEFT, 14)
-    assert int(page.execute_script("return $('#budget').data('ionRangeSlider').result.from")) == -14
-    cut = tmp_path / "cut-14.yaml"
-    assert summaries[-1] == _summary_block(_cli("solve", MODEL, "-s", _scenario(cut, 0.14), "--show", "none").output)
+    times, solve_ms, summaries = _key_latencies(page, Keys.ARROW_LEFT, PRESSES)
+    assert int(page.execute_script("return $('#budget').data('ionRangeSlider').result.from")) == -PRESSES
+    cut = tmp_path / f"cut-{PRESSES}.yaml"
+    assert summaries[-1] == _summary_block(_cli("solve", MODEL, "-s", _scenario(cut, PRESSES / 100), "--show",
+                                                "none").output)
     medians = [statistics.median(times)]
     print(f"\nkey press on the budget slider → updated figures: median {medians[0]:.0f} ms, min {min(times):.0f}, "
           f"max {max(times):.0f} ms over {len(times)} changes (finding the plan: median "
           f"{statistics.median(solve_ms):.0f} ms)")
     if medians[0] >= LATENCY_TARGET_MS:
         _set_budget(page, 0)
-        times, solve_ms, _ = _key_latencies(page, Keys.ARROW_RIGHT, 14)
+        times, solve_ms, _ = _key_latencies(page, Keys.ARROW_RIGHT, PRESSES)
         medians.append(statistics.median(times))
-        print(f"second round (+1 … +14 %): median {medians[1]:.0f} ms (finding the plan: median "
+        print(f"second round (+1 … +{PRESSES} %): median {medians[1]:.0f} ms (finding the plan: median "
               f"{statistics.median(solve_ms):.0f} ms)")
     print(f"median {min(medians):.0f} ms: target {LATENCY_TARGET_MS} ms "
           f"{'met' if min(medians) < LATENCY_TARGET_MS else 'NOT met on this run (load average '}"
