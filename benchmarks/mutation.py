@@ -482,7 +482,7 @@ def copy_repository(source: Path, scratch: Path) -> Path:
     return scratch
 
 
-PYTEST_ARGS = ["-x", "-q", "-rfE", "-p", "no:cacheprovider", "--no-header", "-W", "ignore"]
+PYTEST_ARGS = ["-x", "-q", "-n", "0", "-rfE", "-p", "no:cacheprovider", "--no-header", "-W", "ignore"]
 HEAVY = ("numpy", "pandas", "pulp", "highspy", "pydantic", "yaml", "click", "hypothesis", "pytest")
 
 

@@ -373,7 +373,8 @@ def build_problem(spec: Spec, basis: Basis | None = None, response: str | None =
                  if shape == "concave" else [(0.0, math.inf, float(row["rate"]))])
         segments.extend((iid, k, a, b, rate) for k, (a, b, rate) in enumerate(curve))
     response_table = pd.DataFrame(segments, columns=RESPONSE_COLUMNS)
-    capacity = _fold_into_bounds(instruments, _capacity_rules(spec, instruments, decision_rows))
+    capacity = _fold_into_bounds(instruments, _capacity_rules(spec, instruments, decision_rows),
+                                 _scenario_own_sides(decision_rows, instruments))
     limits = capacity + _policy_rules(spec, instruments) + _stock_rules(spec, instruments, groups)
 
     return Problem(
@@ -475,37 +476,62 @@ def _capacity_rules(spec: Spec, inst: pd.DataFrame, rows: list[Instrument]) -> l
                              unit, source))
         if r.capacity == "posts" or share >= 1:
             continue
+        # fewer places bought (capacity_factor below (1 − e) ÷ (1 + e)): the floor yields to what is bought
+        used = min(1 - share, r.capacity_factor * (1 + share))
         for m in members:
-            floor = float(inst.at[m, "official"]) * (1 - share)
-            out.append(LimitRule(f"capacity:{m}:min", "capacity", f"{m}: its contracted entries less the legal "
-                                 f"margin ({float(inst.at[m, 'official']):,.0f} × {1 - share:.2f})", ((m, 1.0),), ">=",
-                                 floor, "entries", "bought measures are used in full (chapter 2: \"Sicherstellung "
-                                 "einer Ausschöpfung eingekaufter Maßnahmen zu 100%\"); a contract may shrink by the "
-                                 "legal margin"))
+            official = float(inst.at[m, "official"])
+            what = (f"its contracted entries less the legal margin ({official:,.0f} × {1 - share:.2f})" if used == 1 - share
+                    else f"its contracted entries, fewer places bought ({official:,.0f} × {r.capacity_factor:g} × "
+                         f"{1 + share:.2f})")
+            out.append(LimitRule(f"capacity:{m}:min", "capacity", f"{m}: {what}", ((m, 1.0),), ">=",
+                                 official * used, "entries", "bought measures are used in full (chapter 2: "
+                                 "\"Sicherstellung einer Ausschöpfung eingekaufter Maßnahmen zu 100%\"); a contract may "
+                                 "shrink by the legal margin"))
     return out
 
 
-def _fold_into_bounds(inst: pd.DataFrame, rules: list[LimitRule]) -> list[LimitRule]:
+def _scenario_own_sides(rows: list[Instrument], inst: pd.DataFrame) -> set[tuple[str, str]]:
+    """(row, "lower" | "upper") for each bound a scenario set on the row itself (min, max, fix or drop; a max
+    below the box's minimum sets both sides) — not a fallback box a scenario changed, which stays a box."""
+    own = set()
+    for r in rows:
+        if r.bounds is None or not r.scenario_bounds or r.id not in inst.index:
+            continue
+        if "min" in r.scenario_bounds and r.bounds.min is not None:
+            own.add((r.id, "lower"))
+        if "max" in r.scenario_bounds and r.bounds.max is not None:
+            own.add((r.id, "upper"))
+            if r.bounds.min is None and float(inst.at[r.id, "lower"]) == float(r.bounds.max):
+                own.add((r.id, "lower"))
+    return own
+
+
+def _fold_into_bounds(inst: pd.DataFrame, rules: list[LimitRule], scenario_own: set[tuple[str, str]]) -> list[LimitRule]:
     """A capacity rule on one row becomes that row's bound where it is tighter (its source then names the
     capacity: places, contract or posts), so the LP stays small; rules on several rows stay rules. Where
-    it crosses the row's other bound, the fallback box yields to it, a scenario's own bound overrides it
-    (dropping or fixing a row ends its contract), and a bound the document states keeps the conflict: the
-    rule stays a rule and the infeasibility is diagnosed."""
+    it crosses the row's other bound, the fallback box (the model's or a scenario's) yields to it, a bound a
+    scenario sets on the row itself overrides it (the scenario changes the contract), and a bound the document
+    states keeps the conflict: the rule stays a rule and the infeasibility is diagnosed. A row a scenario fixes
+    or drops loses its one-row capacity rules (its contract ends or is renegotiated); other fixed rows keep them."""
     kept = []
     for rule in rules:
-        if len(rule.terms) != 1 or inst.at[rule.terms[0][0], "fixed"]:
+        if len(rule.terms) != 1:
             kept.append(rule)
             continue
         iid, coef = rule.terms[0]
+        if inst.at[iid, "fixed"]:
+            if not {(iid, "lower"), (iid, "upper")} & scenario_own:
+                kept.append(rule)
+            continue
         level = rule.rhs / coef
         kind = "places" if rule.unit in ("places", "entries") else "posts"
         side = "upper" if rule.sense == "<=" else "lower"
         other = "lower" if side == "upper" else "upper"
         sign = 1.0 if side == "upper" else -1.0
         if sign * (level - float(inst.at[iid, other])) < -1e-9:  # the capacity crosses the other bound
-            if inst.at[iid, f"{other}_source"] == "scenario":
+            if (iid, other) in scenario_own:
                 continue  # a scenario's own bound overrides the contract (the scenario changes it)
-            if inst.at[iid, f"{other}_source"] != "box":
+            if inst.at[iid, f"{other}_source"] not in ("box", "scenario"):
                 kept.append(rule)  # a stated bound against a contract: the conflict is diagnosed
                 continue
             inst.at[iid, other] = level  # the fallback box yields to a real limit

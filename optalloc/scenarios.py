@@ -328,7 +328,7 @@ def apply_scenario(spec: Spec, scenario: Scenario, file: str = "<scenario>") -> 
                 fail(f"{at}.capacity_factor", change.capacity_factor,
                      f"a row with a capacity of its own (places, contract or posts); this one has "
                      f"{row.get('capacity') or 'none'}" + (f" (its places are {row['places_in']}'s)" if row.get("places_in") else ""))
-            row["capacity_factor"] = change.capacity_factor
+            row["capacity_factor"] = float(row.get("capacity_factor", 1.0)) * change.capacity_factor  # compounds
         if change.pools is not None:
             if row["financing"] == "shared":
                 fail(f"{at}.pools", change.pools, f"a shared row is paid from {row['money_in']}'s budget: "

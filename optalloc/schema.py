@@ -158,7 +158,10 @@ class PrintedPool(Strict):
 
 
 class Pool(Strict):
-    """A source of money. ``egt`` is derived from the budget; the others have an amount of their own."""
+    """A source of money. ``egt`` is derived from the budget; the others have an amount of their own. With
+    ``max_places``, the places of all rows whose ``pools`` name the pool (each row's level × its printed places ÷
+    its printed entries; one place per unit of level where it prints no places or no entries) stay within
+    ``max_places``."""
 
     id: Ident
     name: str
@@ -225,7 +228,10 @@ class Documented(Strict):
 
 class BoundsAssumption(Documented):
     """The fallback box: a row stays between these shares of its planned entries where nothing else
-    limits it first (``scenario_sides`` names the sides a scenario set: reports call them the scenario's)."""
+    limits it first (``scenario_sides`` names the sides a scenario set: reports call them the scenario's).
+    A row's own ``bounds`` replace the box on each side they give (see Bounds); a capacity (places, contract
+    or posts) below the box's minimum (the model's or a scenario's) lowers the minimum to the capacity; a
+    minimum a scenario sets on the row itself overrides the capacity (the scenario changes the contract)."""
 
     min_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1)]
     max_share_of_official: Annotated[float, BeforeValidator(_number), Field(ge=1, le=100)]
@@ -233,21 +239,34 @@ class BoundsAssumption(Documented):
 
 
 class ResponseAssumption(Documented):
-    """Diminishing returns: the marginal rate falls linearly with the level and reaches the low end of the
-    rate's range at ``low_end_at`` × the planned entries (``shape: linear`` keeps constant rates)."""
+    """Diminishing returns: the marginal rate falls linearly with the level, averages the row's rate over its
+    planned entries, reaches the low end of the rate's range at ``low_end_at`` × the planned entries (1.2
+    unless given; raised for a row whose first entries would otherwise get a rate above 1) and falls on at the
+    same slope to min(low end, 0). No row chooses its own shape: every row with entries (and every money-only
+    line the plan values) gets its rate and the class's spread, value − low (× |row's rate ÷ class value|
+    where the row or a scenario sets its own rate); a row with no spread, no planned entries or a rate of 1
+    keeps one constant rate. ``shape: linear``, or a model without ``assumptions.response``, keeps constant
+    rates for every row."""
 
     shape: Literal["concave", "linear"] = "concave"
     low_end_at: Annotated[float, BeforeValidator(_number), Field(gt=1, le=10)] = 1.2
 
 
 class CapacityAssumption(Documented):
-    """Contracted capacity: places × turnover × (1 + ``extension_share``)."""
+    """Contracted capacity: ``capacity: places`` carries at most places × turnover (planned entries per place,
+    shared with the rows naming it in ``places_in``) × the row's ``capacity_factor`` × (1 + ``extension_share``)
+    entries, ``capacity: contract`` its planned entries × ``capacity_factor`` × (1 + ``extension_share``).
+    While ``extension_share`` is below 1, each row of such a contract also keeps at least (1 −
+    ``extension_share``) × its planned entries; where fewer places are bought (a ``capacity_factor`` below
+    (1 − e) ÷ (1 + e)) the floor is the capacity bought: the row uses all of it. A bound a scenario sets on
+    the row itself (``min``, ``max``, ``fix``, ``drop``) overrides the floor and the capacity."""
 
     extension_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)]
 
 
 class EmployersAssumption(Documented):
-    """Employers' demand: a row's printed posts (Stellen) × (1 + ``growth_share``)."""
+    """Employers' demand: a row with ``capacity: posts`` carries at most its printed posts (Stellen) × its
+    ``capacity_factor`` × (1 + ``growth_share``) entries; posts keep no floor."""
 
     growth_share: Annotated[float, BeforeValidator(_number), Field(ge=0, le=10)]
 
@@ -351,7 +370,12 @@ class Part(Strict):
 
 
 class Bounds(Strict):
-    """Entries (euros for a money-only line) the plan may give a row; either end may be left open."""
+    """Entries (euros for a money-only line) the plan may give a row. Each end given replaces the fallback
+    box's end (for a fixed row, its printed level) on that side; an end left out keeps the box's, unless the
+    given end crosses it: a ``max`` below the box's minimum (without ``min``) fixes the row at ``max``, a
+    ``min`` above the box's maximum (without ``max``) at ``min``. Capacities and contract floors apply on top
+    of the document's bounds (a conflict is diagnosed); a bound a scenario sets on the row (``min``, ``max``,
+    ``fix``, ``drop``) overrides them — the scenario changes the contract."""
 
     min: Level | None = None
     max: Level | None = None
@@ -369,7 +393,16 @@ class RateOverride(Strict):
 
 
 class Instrument(Strict):
-    """One row of an instrument table, as printed, with what its cells mean."""
+    """One row of an instrument table, as printed, with what its cells mean.
+
+    ``max_places`` limits this row alone: its level × printed places ÷ printed entries (one place per unit of
+    level where it prints no places or no entries) at most ``max_places``, with no turnover, extension or
+    ``capacity_factor`` on top. ``capacity_factor`` multiplies only the capacity the row's own ``capacity``
+    of places, contract or posts sets (and a contract's floor only where it falls below it; ignored on other rows and on a row with
+    ``places_in``); a scenario's ``capacity_factor`` multiplies the row's, as rate and cost factors do.
+    A decision row with ``entries_in`` is planned with its own entries, taken off the named row's level; an
+    ``info`` row is planned nowhere, and the entries it counts in the row its ``entries_in`` names (it may
+    give ``entries`` only with ``entries_in``) stay in that row's level and plan."""
 
     id: Ident
     name: str

@@ -95,7 +95,8 @@ MEANINGS: dict[str, dict[str, str]] = {
         "planning_share": "the share of the amount the plan counts on",
         "status": "how firm the amount is, in words",
         "reserved": "parts kept for other purposes: name → €",
-        "max_places": "places the programme grants (its rows' places stay within)",
+        "max_places": "places the programme grants: its rows' places (level × printed places ÷ printed entries) stay "
+                      "within",
         "egt_cofunding": "the new-business money each programme place needs in all (per max_places), €",
         "printed": "the pool's figures as printed, to check against",
     },
@@ -140,7 +141,8 @@ MEANINGS: dict[str, dict[str, str]] = {
     "ResponseAssumption": {
         **_DOCUMENTED,
         "shape": "'concave' (diminishing returns) or 'linear' (constant rates)",
-        "low_end_at": "where the marginal rate reaches the low end of the rate's range, × the planned level",
+        "low_end_at": "where the marginal rate reaches the low end of the rate's range, × the planned level (1.2 "
+                      "unless given)",
     },
     "CapacityAssumption": {**_DOCUMENTED, "extension_share": "contracts may grow by this share (§ 130 Abs. 2 GWB: 0.2)"},
     "EmployersAssumption": {**_DOCUMENTED, "growth_share": "employers' printed posts may grow by this share"},
@@ -193,7 +195,8 @@ MEANINGS: dict[str, dict[str, str]] = {
         "area": "the area it belongs to",
         "financing": "what its cells mean: new (entries bought with new money), shared (paid from another row's "
                      "money), prepaid (bought earlier), partly_prepaid, money_only (a budget line without entries), "
-                     "external (paid by others), programme (paid from a programme pool), info (information only)",
+                     "external (paid by others), programme (paid from a programme pool), info (information only: planned "
+                     "nowhere; entries it counts in its `entries_in` row stay in that row's plan)",
         "entries": "planned entries (Eintritte), a whole number",
         "places": "planned places (Plätze), or employers' posts (Stellen)",
         "new_funds": "new money (Mittelansatz), €",
@@ -215,14 +218,17 @@ MEANINGS: dict[str, dict[str, str]] = {
         "scenario_bounds": "set by scenarios: which sides a scenario changed",
         "unit_cost": "€ per entry: overrides the cost of a new or shared row; for a money-only line, turns its money "
                      "into (fractional) entries = money ÷ unit cost, valued by its class per entry",
-        "max_places": "the places it may use at most",
+        "max_places": "the places this row alone may use at most: level × printed places ÷ printed entries (one per "
+                      "unit where none are printed), without turnover, extension or capacity_factor",
         "capacity": "what limits it: places (contracted places × turnover), contract (the printed entries), posts "
                     "(employers' posts), demand",
-        "capacity_factor": "more (or fewer) places bought: the contracted capacity × this",
+        "capacity_factor": "more (or fewer) places bought: the contracted capacity × this (a contract's floor falls "
+                           "with it only below the floor; a scenario's multiplies it)",
         "places_in": "the row whose places it shares",
         "lot_size": "bought in lots of this many entries (whole-entry plans)",
         "money_in": "a shared row: the row whose money pays it",
-        "entries_in": "the row whose printed entries include this row's",
+        "entries_in": "the row whose printed entries include this row's (a decision row's entries come off that row's "
+                      "level; an info row's stay in it)",
         "info_of": "an information row: the row it informs about",
         "paid_by": "an external row: who pays it",
         "printed_share_of_pool": "its printed share of its programme's places",
@@ -230,7 +236,7 @@ MEANINGS: dict[str, dict[str, str]] = {
     },
     "Part": {"id": "the part's id", "name": "its name as printed", "entries": "its entries", "places": "its places"},
     "RateOverride": {"gross": "the gross rate (a share of entries)", "net": "the net effect (integrations caused per entry)"},
-    "Bounds": {"min": "the least", "max": "the most"},
+    "Bounds": {"min": "the least (replaces the box's minimum)", "max": "the most (replaces the box's maximum)"},
     "Discrepancy": {
         "check": "the id of the check (optalloc validate --checks lists them)",
         "printed": "the printed figure",

@@ -215,8 +215,9 @@ def pay(problem: Problem, levels: pd.Series) -> tuple[Plan, dict[str, float]]:
 
 
 def _cross_check_on_highs(problem: Problem, found: LinearProgram) -> LinearProgram:
-    """CBC's optimum, cross-checked: the same LP solved on HiGHS must reach the same value (within 10⁻⁶),
-    and the plan is then taken on HiGHS's optimal face. CBC reports about eight significant digits, and
+    """CBC's optimum, cross-checked: the same LP solved on HiGHS must reach the same value (within 10⁻⁶ of the
+    scaled objective, relative where it exceeds 1: on a badly scaled model CBC may stop some 5 × 10⁻⁵ short and
+    still pass), and the plan is then taken on HiGHS's optimal face. CBC reports about eight significant digits, and
     solvers pick different plans among equally good ones; the cross-check keeps CBC's verdict on the
     optimum while the plan (and its tie-break) does not depend on the solver. For whole entries CBC's
     optimum is proven to :data:`CBC_MIP_GAP` only: HiGHS's exact optimum must lie between CBC's value and

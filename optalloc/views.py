@@ -479,7 +479,7 @@ def _counted_in_words(problem) -> str:
     """Which rows print entries that include other rows (named from the model), for the cut order's title."""
     inside: dict[str, list[str]] = {}
     for r in problem.spec.model.instruments:
-        if r.entries_in:
+        if r.entries_in and r.financing != "info":  # an info row's entries stay in its host's
             inside.setdefault(r.entries_in, []).append(r.id)
     return "".join(f"; {parent} without {', '.join(rows)} counted in it" for parent, rows in inside.items())
 

@@ -463,6 +463,8 @@ def _bounds(r: dict, o: float, raw: dict, overlay: Overlay, extension: float, gr
         low = overlay.low[iid]
     if iid in overlay.high:
         high = overlay.high[iid]
+        if iid not in overlay.low:
+            low = min(low, high)  # a scenario's maximum below a contract's floor (or the box's minimum) wins
     if iid in overlay.fix:
         low = high = overlay.fix[iid]
     return low, high
@@ -677,9 +679,10 @@ def available_cents(reading: Reading) -> dict[str, int]:
 
 
 def violations(reading: Reading, levels: Mapping[str, float], split: Mapping[tuple, float] = {},
-               integer: bool = False, money_tolerance: float = 0.0) -> list[str]:
+               integer: bool = False, money_tolerance: float = 0.0, entry_tolerance: float = 0.0) -> list[str]:
     """Every rule the plan breaks, in words (empty: the plan keeps every rule). ``money_tolerance`` (euros)
-    loosens the pools for a solver's raw plan (CBC carries about eight significant digits)."""
+    and ``entry_tolerance`` (entries, at least) loosen the rules for a solver's raw plan (CBC carries about
+    eight significant digits)."""
     missing = set(reading.rows) ^ set(levels)
     if missing:
         return [f"levels: the plan and the model disagree on the rows {sorted(missing)}"]
@@ -697,7 +700,7 @@ def violations(reading: Reading, levels: Mapping[str, float], split: Mapping[tup
             if limit is None:
                 continue
             tol = (MONEY_TOLERANCE + money_tolerance if rule.kind == "money"
-                   else ENTRY_TOLERANCE * max(1.0, abs(limit)))
+                   else max(entry_tolerance, ENTRY_TOLERANCE * max(1.0, abs(limit))))
             if (value < limit - tol) if side == "min" else (value > limit + tol):
                 bad.append(f"{rule.name}: {value:,.6f} {'below' if side == 'min' else 'above'} {limit:,.6f}")
     for (iid, pool), value in by_pool.items():

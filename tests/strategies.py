@@ -22,8 +22,15 @@
   number, at least and/or at most), and a reserve (``official`` or euros);
 - money: each pool (and the cap) gets an amount between what its rows cost at their minimums and at their
   maxima, so that money binds in some models and not in others; about one amount in twelve is exactly
-  the minimums or short of them, so some models are infeasible on purpose (a continuous solve finds no
-  plan for some 5–15 % of them; integer mode more, where whole lots do not fit).
+  the minimums or short of them, so some models are infeasible on purpose.
+
+Measured (five batches of 200 draws of ``models()``, hypothesis's generate phase only, derandomized and
+seeds 1, 2, 3, 7; each through ``build_problem`` and ``optimise`` with HiGHS, counting ``InfeasibleError``):
+a continuous solve finds no plan for about 44 % of the drawn models (438 of 1,000; 38–50 % per batch),
+integer mode for about 52 % (413 of 800, first four batches), where whole lots do not fit as well. Money
+is only part of it: in the diagnoses of seed 7's 100 infeasible models, 54 conflicts name no pool, budget
+or cap (a policy rule, a coverage requirement or a row's ``max_places`` against fixed rows, the bounds or
+a contract's floor).
 
 Amounts are euros to the cent: mostly 50–20,000 € per entry, edge draws of 0.01 € and 1,000,000 € per
 entry (a row's money stays under 10 million €), rates of 1e-6, 0 and 1, zero and negative net effects,
