@@ -397,9 +397,10 @@ class Instrument(Strict):
 
     ``max_places`` limits this row alone: its level × printed places ÷ printed entries (one place per unit of
     level where it prints no places or no entries) at most ``max_places``, with no turnover, extension or
-    ``capacity_factor`` on top. ``capacity_factor`` multiplies only the capacity the row's own ``capacity``
-    of places, contract or posts sets (and a contract's floor only where it falls below it; ignored on other rows and on a row with
-    ``places_in``); a scenario's ``capacity_factor`` multiplies the row's, as rate and cost factors do.
+    ``capacity_factor`` on top (refused on info and money-only rows). ``capacity_factor`` multiplies only the
+    capacity the row's own ``capacity`` of places, contract or posts sets, and a contract's floor only where it
+    falls below it (refused on other rows and on a row with ``places_in``); a scenario's ``capacity_factor``
+    multiplies the row's, as rate and cost factors do.
     A decision row with ``entries_in`` is planned with its own entries, taken off the named row's level; an
     ``info`` row is planned nowhere, and the entries it counts in the row its ``entries_in`` names (it may
     give ``entries`` only with ``entries_in``) stay in that row's level and plan."""
@@ -483,6 +484,15 @@ class Instrument(Strict):
             raise ValueError("a 'capacity: posts' row needs printed 'places' (the posts at employers, Stellen)")
         if self.places_in is not None and self.capacity != "places":
             raise ValueError("'places_in' belongs to a row with 'capacity: places'")
+        if self.max_places is not None and f in ("info", "money_only"):
+            raise ValueError(f"{'an' if f == 'info' else 'a'} '{f}' row has no entries, so no places to limit: "
+                             "leave out 'max_places'"
+                             + (" (it would cap the line's euros as if they were places)" if f == "money_only" else ""))
+        if self.capacity_factor != 1 and (self.capacity not in ("places", "contract", "posts") or self.places_in):
+            raise ValueError("'capacity_factor' multiplies a capacity of the row's own (places, contract or posts); "
+                             f"this row has {self.capacity or 'none'}"
+                             + (f" (its places are {self.places_in}'s)" if self.places_in else "")
+                             + ": leave it out (it would be ignored)")
         return self
 
 

@@ -30,6 +30,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "bounds_min_above_max.yaml": ("instruments[0] (egz).bounds —", "min (800) is above max (400)"),
     "cap_above_100_percent.yaml": ("caps[0] (fav_free_16e_16f).max_share: 1.2", "a share from 0 to 1",
                                    "1.2 is 120 %"),
+    "capacity_factor_without_capacity.yaml": ("instruments[0] (egz) —", "'capacity_factor' multiplies a capacity of "
+                                              "the row's own (places, contract or posts); this row has none"),
     "coverage_group_not_defined.yaml": ("coverage[0] (u25_share).group: 'youth'", "a group defined under 'groups'",
                                         "long_term, market_close, u25"),
     "coverage_min_count_text.yaml": ("coverage[0] (u25_share).min_count: 'viele'", "a number or 'official'"),
@@ -61,6 +63,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "lot_size_outside_bounds.yaml": ("instruments[1] (ek_pflege).lot_size: 16", "whole number of lots",
                                      "bounds.min 65 and bounds.max 79"),
     "malformed_yaml.yaml": ("line 22, column 5", "not valid YAML", "flow mapping that starts on line 21"),
+    "max_places_on_money_only.yaml": ("instruments[1] (mag) —", "a 'money_only' row has no entries, so no places to "
+                                      "limit: leave out 'max_places'"),
     "missing_rates_file_field.yaml": ("meta.rates_file: missing", "required field"),
     "missing_required_name.yaml": ("instruments[1] (ek_pflege).name: missing", "required field"),
     "money_in_missing_row.yaml": ("instruments[3] (agh_u25).money_in: 'agh_mea'", "the id of another instrument row",
