@@ -74,8 +74,6 @@ class Overlay:
     """What the scenarios changed that is not a plain replacement of a field of the model file."""
 
     cuts: list[Decimal] = field(default_factory=list)  # euros off the new-business pool, in order
-    allocation_cut_share: float = 0.0  # share of the EGT allocation, added up over scenarios
-    pool_cut_share: dict[str, float] = field(default_factory=dict)  # share of a pool's amount, added up
     fix: dict[str, float] = field(default_factory=dict)
     low: dict[str, float] = field(default_factory=dict)  # a scenario's own minimum
     high: dict[str, float] = field(default_factory=dict)  # a scenario's own maximum
@@ -94,20 +92,22 @@ def apply_overlay(model: dict, overlay: Overlay, scenario: Mapping[str, Any]) ->
     model = copy.deepcopy(model)
     overlay.names.append(str(scenario.get("name", "")))
     budget = scenario.get("budget") or {}
+    if "allocation_cut_share" in budget:  # first, and on what earlier scenarios left: allocation cuts compound
+        allocation = euros(model["budget"]["egt_allocation"])
+        model["budget"]["egt_allocation"] = float(cents_half_up(allocation * (1 - euros(budget["allocation_cut_share"]))))
     for key, value in budget.items():
-        if key == "cut_share":  # a share of the budget before any cut, so that cuts add up
+        if key == "cut_share":  # a share of the new-business budget after the allocation cuts so far, booked apart
             overlay.cuts.append(cents_half_up(euros(value) * _new_business(model, Overlay())))
         elif key == "cut_amount":
             overlay.cuts.append(euros(value))
-        elif key == "allocation_cut_share":
-            overlay.allocation_cut_share += float(value)
-        else:  # reserve_share, reserve_amount, vbl_pool
+        elif key != "allocation_cut_share":  # reserve_share, reserve_amount, vbl_pool
             model["budget"][key] = value
     pools = {p["id"]: p for p in model["pools"]}
     for pid, change in (scenario.get("pools") or {}).items():
         for key, value in change.items():
-            if key == "cut_share":
-                overlay.pool_cut_share[pid] = overlay.pool_cut_share.get(pid, 0.0) + float(value)
+            if key == "cut_share":  # off the amount left, to the cent: pool cuts compound
+                pools[pid]["amount"] = float(cents_half_up(euros(pools[pid]["amount"]) * (1 - euros(value))))
+                pools[pid].pop("printed", None)
             else:
                 pools[pid][key] = value
     caps = {c["id"]: c for c in model.get("caps") or []}
@@ -250,9 +250,7 @@ def _new_business(model: dict, overlay: Overlay) -> Decimal:
 
 
 def _allocation(model: dict, overlay: Overlay) -> Decimal:
-    b = model["budget"]
-    allocation = euros(b["egt_allocation"])
-    return allocation - cents_half_up(allocation * euros(overlay.allocation_cut_share))
+    return euros(model["budget"]["egt_allocation"])  # a scenario's allocation cut is already taken off (apply_overlay)
 
 
 def _spendable(model: dict, overlay: Overlay) -> Decimal:
@@ -262,11 +260,9 @@ def _spendable(model: dict, overlay: Overlay) -> Decimal:
 
 
 def _earmarked_available(pool: dict, overlay: Overlay) -> Decimal:
-    """(granted or amount) × planning share − reserved parts; a scenario's cut share comes off the amount.
-    What is planned is money: rounded half up to the cent, once, at the end (the notes do not say where a
-    pool's cut is rounded; a budget cut is rounded itself, see apply_overlay)."""
+    """(granted or amount) × planning share − reserved parts, rounded half up to the cent (a scenario's cut share
+    already came off the amount, rounded to the cent: docs/data-notes.md, "Cuts in scenarios")."""
     amount = euros(pool.get("granted", pool.get("amount", 0)))
-    amount *= 1 - euros(overlay.pool_cut_share.get(pool["id"], 0.0))
     reserved = sum((euros(v) for v in (pool.get("reserved") or {}).values()), Decimal(0))
     return cents_half_up(amount * euros(pool.get("planning_share", 1.0))) - reserved
 

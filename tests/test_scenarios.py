@@ -218,6 +218,12 @@ HAND_MADE = {
 # refugee rows that the new-business pool may pay beside tranche 1 alone: the reserve counts what tranche 1 cannot
 COMBINED = {"more refugees, tranche 2 missing": ["more-refugees.yaml", "tranche2-missing.yaml"],
             # capacity factors compound as rate and cost factors do: 0.8 × 0.5 of phoenix's places
+            # allocation cuts and pool cuts compound, each rounded to the cent; a budget cut share is of the
+            # new-business budget after the allocation cuts so far (docs/data-notes.md, "Cuts in scenarios")
+            "cuts on cuts": [{"name": "a", "budget": {"allocation_cut_share": 0.05, "cut_share": 0.03},
+                              "pools": {"esf_lza": {"cut_share": 0.1}}},
+                             {"name": "b", "budget": {"allocation_cut_share": 0.0333, "cut_share": 0.02},
+                              "pools": {"esf_lza": {"cut_share": 0.15}}}],
             "fewer places twice": [{"name": "fewer", "instruments": {"phoenix": {"capacity_factor": 0.8}}},
                                    {"name": "fewer again", "instruments": {"phoenix": {"capacity_factor": 0.5}}}]}
 
