@@ -46,7 +46,7 @@ def signed_count(v: float, decimals: int = 1) -> str:
 
 
 def number(v: float, decimals: int = 3) -> str:
-    return "" if missing(v) else f"{v:,.{decimals}f}"
+    return "" if missing(v) else f"{v:z,.{decimals}f}"  # z: a tiny negative prints 0, not -0
 
 
 def percent(v: float, decimals: int = 1) -> str:

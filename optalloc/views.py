@@ -213,7 +213,7 @@ def levels_view(levels: pd.DataFrame) -> str:
     for key, decimals in (("official", 0), ("level", 1)):
         rows[f"{key}_f"] = [f"{money(v)} €" if e else count(v, decimals) for v, e in zip(rows[key], euros)]
     for key in ("next_entry", "last_entry"):
-        rows[f"{key}_f"] = ["—" if math.isnan(v) else f"{v * k:+.3f}" for v, k in zip(rows[key], per)]
+        rows[f"{key}_f"] = ["—" if math.isnan(v) else f"{v * k:+z.3f}" for v, k in zip(rows[key], per)]
     money_note = " — per 1,000 € for a money line planned in euros" if euros.any() else ""
     return render(rows, [
         Col(None, "instrument", align="<"),
@@ -365,9 +365,9 @@ def _price(r) -> str:
     money_row = r.unit.startswith("€")
     scale, unit = (1000.0, "1,000 €") if money_row else (1.0, _UNIT.get(r.unit, r.unit))
     if bool(getattr(r, "one_sided", False) is True):
-        up, down = ("no plan" if math.isnan(v) else f"{v * scale:+.4f}" for v in (r.up, r.down))
+        up, down = ("no plan" if math.isnan(v) else f"{v * scale:+z.4f}" for v in (r.up, r.down))
         return f"more {up} / less {down} per {unit} (one-sided)"
-    return f"{r.per_1000_eur:+.4f} per 1,000 €" if money_row else f"{r.shadow_price:+.4f} per {unit}"
+    return f"{r.per_1000_eur:+z.4f} per 1,000 €" if money_row else f"{r.shadow_price:+z.4f} per {unit}"
 
 
 def bounds_view(t: pd.DataFrame) -> str:
@@ -379,7 +379,7 @@ def bounds_view(t: pd.DataFrame) -> str:
     t["level_f"] = [f"{money(v)} €" if e else count(v, 1) for v, e in zip(t["level"], euros)]
     t["rate_f"] = [f"{v * 1000:.3f}/1,000 €" if e else number(v, 3) for v, e in zip(t["rate"], euros)]
     t["unit_cost_f"] = ["" if e else money(v) for v, e in zip(t["unit_cost"], euros)]
-    t["reduced_f"] = ["" if e or not has_rc else f"{v:+.4f}" for v, e in zip(t["reduced_cost"], euros)]
+    t["reduced_f"] = ["" if e or not has_rc else f"{v:+z.4f}" for v, e in zip(t["reduced_cost"], euros)]
     return render(t, [
         Col(None, "instrument", align="<"),
         Col("at", "at"),
@@ -387,7 +387,7 @@ def bounds_view(t: pd.DataFrame) -> str:
         Col("rate_f", "rate"),
         Col("unit_cost_f", "€/entry"),
         Col("reduced_f", "reduced cost/entry"),
-        Col("per_1000_eur", "per 1,000 €", (lambda v: f"{v:+.4f}") if has_rc else (lambda v: "")),
+        Col("per_1000_eur", "per 1,000 €", (lambda v: f"{v:+z.4f}") if has_rc else (lambda v: "")),
     ], title="Instruments held at a bound (reduced cost: integrations gained per extra entry forced in; "
              "at max a positive value is what the bound costs, at min a negative value is what the minimum costs)")
 
@@ -571,7 +571,7 @@ def explanation_view(e) -> str:
     else:
         parts.append(render(c, [
             Col(None, "binding constraint", align="<"),
-            Col("value", "worth", lambda v: f"{v:+.3f}"),
+            Col("value", "worth", lambda v: f"{v:+z.3f}"),
             Col("unit", "", align="<"),
             Col("meaning", "meaning", align="<"),
         ], title="What the binding constraints are worth (expected integrations per unit more of the limit; "
@@ -598,7 +598,7 @@ def explanation_view(e) -> str:
         Col("range", "rate range, mix stays optimal", align="<"),
         Col("unit_cost_f", "€/entry"),
         Col("cost_range", "€/entry range, mix stays optimal", align="<"),
-        Col("reduced_cost", "reduced cost", lambda v: f"{v:+.4f}"),
+        Col("reduced_cost", "reduced cost", lambda v: f"{v:+z.4f}"),
     ], title="Instruments the optimiser may change (fixed rows left out). rate: the average over the planned "
              "entries; last / next entry: the marginal rates around the level (diminishing returns); a range "
              "shifts the whole response and holds while only that figure changes (a threshold no rate can reach "

@@ -588,7 +588,7 @@ def _binding_in_words(constraints: pd.DataFrame) -> str:
         limit = money(r["rhs"]) + " €" if r["unit"].startswith("€") else count(r["rhs"], 1)
         direction = "more" if r["sense"] != ">=" else "more required"
         lines.append(f"{name} — {r['label']}: used up at {limit}; each {unit} {direction} would change the expected "
-                     f"integrations by {price:+.4f}")
+                     f"integrations by {price:+z.4f}")
     return "\n".join(lines)
 
 
