@@ -444,9 +444,11 @@ def _side_by_side(problem: Problem, epsilon: float, optimal: Solution, official:
         for name, t in parts.items():
             areas[f"{what} {name}"] = t[f"{what}_plan"]
     parts = {name: _kennzahlen_table(model, f, None) for name, f in figures.items()}
-    kennzahlen = parts["official"][["purpose", "name", "printed"]].copy()
-    for name, t in parts.items():
-        kennzahlen[name] = t["plan"]
+    kennzahlen = pd.DataFrame(columns=["purpose", "name", "printed", *parts])  # a model may have no Kennzahlen
+    if not parts["official"].empty:
+        kennzahlen = parts["official"][["purpose", "name", "printed"]].copy()
+        for name, t in parts.items():
+            kennzahlen[name] = t["plan"]
     levels = pd.DataFrame({name: s.plan.levels for name, s in named.items()})
     levels.insert(0, "instrument", problem.instruments["name"])
     return Alternatives(problem, epsilon, optimal.integrations, floor, plans, official, optimal, head, instruments,

@@ -464,6 +464,10 @@ class Instrument(Strict):
             raise ValueError("an 'external' row needs 'paid_by': who pays it")
         if f == "programme" and not self.pools:
             raise ValueError("a 'programme' row needs 'pools': the programme that pays it")
+        if f == "programme" and self.vbl > 0:
+            raise ValueError("a 'programme' row is paid from its programme's pool by its 'new_funds': a VBL part "
+                             "('vbl') is read for new, shared and partly prepaid rows only (give the money as "
+                             "'new_funds')")
         if f == "info" and self.entries is not None and self.entries_in is None:
             raise ValueError("an 'info' row has no entries of its own (or names 'entries_in')")
         if self.rate is not None and (f == "info" or (f == "money_only" and self.rate_class is None)):

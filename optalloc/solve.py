@@ -301,15 +301,13 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         else:
             lp.keep_optimum(float(pulp.value(lp.objective) or 0.0))
         if least_money:
-            spent = float(pulp.value(lp.money) or 0.0)
             lp.prob.sense = pulp.LpMinimize
             lp.prob.setObjective(lp.money)
             if _run(lp, rest) != "Optimal":
                 raise SolverError(f"{problem.name}: the least-money pass did not finish")
             least = float(pulp.value(lp.money) or 0.0)
-            # a saving below a euro is the optimum's tolerance at work, not money the plan can leave
-            if spent - least >= max(1.0, 1e-8 * spent):
-                lp.prob.addConstraint(lp.money <= least + OPTIMUM_TOLERANCE * max(1.0, least), "least:money")
+            # kept as a row whether or not the first pass already spent the least: the tie-break must not spend more
+            lp.prob.addConstraint(lp.money <= least + OPTIMUM_TOLERANCE * max(1.0, least), "least:money")
         lp.prob.sense = pulp.LpMaximize
         lp.prob.setObjective(preference(lp))
         if _run(lp, rest) != "Optimal":

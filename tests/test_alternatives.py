@@ -316,3 +316,56 @@ def test_alternatives_command_refuses_bad_arguments(args, fragment):
     result = CliRunner().invoke(main, ["alternatives", str(MODEL), *args])
     assert result.exit_code == 2, result.output
     assert fragment in result.output and "Traceback" not in result.output
+
+
+# ----- small hand-made models -----
+
+
+def _three_rows() -> tuple[dict, dict]:
+    """Rows a and c at a rate of 0.5 (100 € and 150 € per entry), b at 0.4 (100 €), each within 5–15 entries;
+    4,500 €. The official plan (10 entries each) spends 3,500 € for 14 integrations; the optimum, by hand: a and b
+    to 15, c keeps 10 (4,500 €), 18.5 integrations."""
+    from .test_properties import _model, _rates, _row
+
+    return (_model([_row("a", 10, 1000.0), _row("b", 10, 1000.0, rate_class="c1"), _row("c", 10, 1500.0)], 4500.0),
+            _rates(c0=0.5, c1=0.4))
+
+
+def test_a_frontier_step_does_not_claim_the_least_money():
+    """"least money for the optimum" is what solve --least-money plans are (the plan header says so, plan.json
+    records it); a step of the minimal-change frontier is neither the optimum nor its least money. Halfway — at
+    least half the gain, less than the optimum, valued by the raw reading (tests/raw_check.py) — neither its
+    header nor its plan file may say so."""
+    from optalloc.export import solution_files
+    from optalloc.views import plan_header
+
+    from . import raw_check as rc
+    from .test_properties import problem_of
+
+    pair = _three_rows()
+    problem, reading = problem_of(pair), rc.read(pair[0], rates=pair[1])
+    opt, off = oa.solve(problem), oa.official(problem)
+    front = oa.frontier(problem, (0.5,), optimal=opt, official=off)
+    start = rc.integrations(reading, {"a": 10.0, "b": 10.0, "c": 10.0})
+    best = rc.integrations(reading, opt.plan.levels.to_dict())
+    assert (start, best) == (pytest.approx(14.0), pytest.approx(18.5))
+    for measure in ("euros", "rows"):
+        half = front.plans[(measure, 0.5)]
+        value = rc.integrations(reading, half.plan.levels.to_dict())
+        assert start + (best - start) / 2 - 1e-8 <= value < best - 1e-6, (measure, value)
+        assert not half.least_money and "least money" not in plan_header(half)
+        assert json.loads(solution_files(half, off)["plan.json"])["least_money"] is False
+
+
+def test_alternatives_of_a_model_without_kennzahlen():
+    """Kennzahlen are optional (docs/model-format.md: "left out of the reports when absent"): the alternatives of a
+    model without them are found all the same, each within 5 % of the optimum by the raw reading."""
+    from . import raw_check as rc
+    from .test_properties import problem_of
+
+    pair = _three_rows()
+    problem, reading = problem_of(pair), rc.read(pair[0], rates=pair[1])
+    opt, off = oa.solve(problem), oa.official(problem)
+    found = oa.alternatives(problem, 0.05, 2, optimal=opt, official=off)
+    for plan in found.plans:
+        assert rc.integrations(reading, plan.plan.levels.to_dict()) >= 0.95 * opt.integrations - 1e-9

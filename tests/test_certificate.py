@@ -434,3 +434,19 @@ def test_a_row_without_planned_entries_priced_by_its_unit_cost_is_read_alike():
     reading = rc.read(pair[0], rates=pair[1])
     assert reading.rows["z"].per_unit == 25.0
     assert_same_reading(problem, reading)
+
+
+def test_a_programme_row_with_a_vbl_part_is_refused():
+    """A programme row is priced at its new money per entry, paid from its programme pool (data notes: ESF-LZA,
+    995,011.33 € ÷ 61 = 16,311.66 € per place); a VBL part there was read by nothing, so a row paid by VBL alone
+    got its entries free. The schema now refuses it with one line naming the row and the field."""
+    from optalloc.errors import InputFileError
+
+    from .test_properties import _model, _rates, _row, problem_of
+
+    pools = ({"id": "p0", "name": "p0", "amount": 1.0},)
+    pair = (_model([_row("prog", 10, financing="programme", pools=["p0"], vbl=5000.0), _row("a", 10, 1000.0)],
+                   1000.0, pools), _rates(c0=0.5))
+    with pytest.raises(InputFileError, match=r"instruments\[0\] \(prog\).*a 'programme' row is paid from its "
+                                             r"programme's pool by its 'new_funds'"):
+        problem_of(pair)

@@ -196,6 +196,35 @@ def test_a_coverage_share_that_cannot_be_reached_is_fixed_in_points(spec, tmp_pa
     assert rc.violations(rc.read(MODEL, [path, fixed]), plan.plan.levels.to_dict(), dict(plan.plan.split)) == []
 
 
+def test_a_maximum_below_a_stated_decision_is_fixed_by_raising_the_maximum():
+    """A stated decision of at least 20 entries of row a, whose box allows at most 15 (10 × 1.5): no plan. Two
+    families can fix it alone, worked out by hand: the decision 5 entries lower (5 of 20: 25 %), or a's maximum
+    5 entries higher (500 € at 100 € each, of a's 1,500 € at its maximum: 33 %). Raising the maximum as the fix
+    says gives a plan that keeps every rule of the raw reading (tests/raw_check.py)."""
+    import copy
+
+    from .test_properties import _model, _rates, _row, problem_of
+
+    rule = {"id": "a_floor", "name": "at least 20 entries of a", "rows": ["a"], "measure": "entries",
+            "source": "a hand-made test", "min": 20}
+    pair = (_model([_row("a", 10, 1000.0), _row("b", 10, 1000.0)], 5000.0, policy=[rule]), _rates(c0=0.5))
+    d = diagnose(problem_of(pair))
+    assert d.alone["maxima"] and d.alone["stated decisions"]
+    assert not d.alone["money"] and not d.alone["minimums"]
+    fixes = d.fixes.set_index("constraint")
+    assert fixes.at["policy:a_floor", "change_value"] == pytest.approx(-5.0, abs=1e-6)
+    assert fixes.at["policy:a_floor", "rank"] == 1
+    maximum = fixes.loc["entries_max:a"]
+    assert maximum["family"] == "maxima" and maximum["rank"] == 2
+    assert maximum["change_value"] == pytest.approx(5.0, abs=1e-6) and maximum["current"] == 15.0
+    assert maximum["size"] == pytest.approx(500.0, abs=1e-4) and maximum["fix_relative"] == pytest.approx(500 / 1500)
+    model = copy.deepcopy(pair[0])
+    model["instruments"][0]["bounds"] = {"max": maximum["current"] + maximum["change_value"]}
+    plan = optimise(problem_of((model, pair[1])))
+    assert plan.plan.levels["a"] == pytest.approx(20.0)
+    assert rc.violations(rc.read(model, rates=pair[1]), plan.plan.levels.to_dict(), dict(plan.plan.split)) == []
+
+
 def test_explain_command_on_the_cut_scenario_prints_an_actionable_diagnosis():
     result = CliRunner().invoke(main, ["explain", str(MODEL), "-s", str(SC / "official-minimums.yaml"),
                                        "-s", str(SC / "cut-20.yaml")])

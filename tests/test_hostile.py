@@ -317,6 +317,20 @@ def test_rates_that_count_nothing_are_refused_by_every_planning_command(tmp_path
         refused(result, MODEL, "every row with entries has a gross rate below 1e-06", "net effects instead")
 
 
+def test_rates_that_count_nothing_name_the_rates_file_and_the_scenarios(tmp_path: Path) -> None:
+    """Where the rates come from, said in full: the rates file and, after it, every scenario applied (a scenario
+    may set rates too), in order. The whole line, worded as written here."""
+    rates = _rates_file(tmp_path, lambda v: v * 0.0)
+    scenarios = [ROOT / "scenarios" / "cut-5.yaml", ROOT / "scenarios" / "more-refugees.yaml"]
+    result = run("solve", MODEL, "--rates", rates, "-s", scenarios[0], "-s", scenarios[1], "--show", "none")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.output == (
+        f"optalloc: {MODEL}: the gross rates of its rows — every row with entries has a gross rate below 1e-06 (the "
+        f"largest is 0, from the rates file {rates} and the scenarios cut 5 %, more refugees): a plan would count no "
+        "integrations, so every plan would be 'optimal'; give rates as shares (0.25 = 25 %) (or count net effects "
+        "instead)\n")
+
+
 def test_a_rate_factor_that_pushes_a_rate_above_1_is_refused_not_clamped(tmp_path: Path) -> None:
     scenario = tmp_path / "times100.yaml"
     scenario.write_text("name: times 100\ninstruments:\n  egz: {rate_factor: 100}\n", encoding="utf-8")

@@ -181,6 +181,26 @@ def test_the_optimum_equals_a_greedy_fill_of_the_budget(example_plan):
     assert _greedy_optimum() == pytest.approx(example_plan.integrations, rel=1e-9)
 
 
+def test_a_line_kept_as_printed_beside_valued_lines_is_not_a_model_without_rates(tmp_path, example_plan):
+    """The nine valued lines count integrations (rates per 1,000 € well above 1e-6 per €), so a tenth line kept as
+    printed (no rate class: rate 0) does not make the model one "whose every row has a rate of about 0" that
+    ``load`` refuses (problem.check_objective counts the valued money lines with the rows with entries). The
+    tenth line's 100,000 € come out of the official reserve (300,000 € → 200,000 €: reserve_amount official is
+    what the official plan leaves unplanned), so the nine lines have the same money and the same optimum as
+    the example without it: the greedy fill of the raw files (a second computation, no LP)."""
+    model, _ = _raw()
+    model["meta"]["rates_file"] = str(RATES)
+    model["instruments"].append({"id": "kept_line", "name": "a line kept as printed", "area": "vermittlung",
+                                 "financing": "money_only", "new_funds": 100000.0})
+    path = tmp_path / "ten-lines.yaml"
+    path.write_text(yaml.safe_dump(model, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    problem = load(path)
+    assert float(problem.budget.reserve) == 200000.0
+    plan = optimise(problem)
+    assert plan.plan.levels["kept_line"] == 100000.0
+    assert plan.integrations == pytest.approx(_greedy_optimum(), rel=1e-9)
+
+
 def test_the_official_plan_is_the_printed_money(example):
     base = official(example)
     model, _ = _raw()

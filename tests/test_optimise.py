@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from cli import main
 from optalloc import reports
 from optalloc.plan import money_cents, to_cents
+from optalloc.loading import load_model
 from optalloc.problem import build_problem
 from optalloc.solve import first_pass, official, optimise
 
@@ -114,6 +115,29 @@ def test_cbc_through_optimise_gives_the_highs_plan(problem, optimal_plan):
     """The design: with --solver cbc the plan is taken on HiGHS's optimal face, so both give the same plan."""
     cbc = optimise(problem, solver="cbc")
     assert cbc.plan.levels.round(9).equals(optimal_plan.plan.levels.round(9))
+
+
+def test_cbc_reports_the_prices_of_highs_row_by_row(problem, optimal_plan, reading):
+    """README: with --solver cbc "the plan and its duals are taken on HiGHS's optimal face, so both solvers give
+    the same plan and the same reasons". Every shadow price and reduced cost equals HiGHS's, row by row — also
+    where the dual is not unique (Soziale Teilhabe's places, FbW's completion rule: there CBC's own first pass
+    reports other prices, as valid as these). Where it is unique (one unit more or less of the row moves the
+    raw LP's optimum alike, re-solved), it is the price bare highspy finds on the raw LP of tests/raw_check.py."""
+    from .test_explain import _moved, _raw_row
+
+    cbc = optimise(problem, solver="cbc")
+    assert list(cbc.duals.index) == list(optimal_plan.duals.index)
+    for name, price in optimal_plan.duals.items():
+        assert cbc.duals[name] == pytest.approx(price, rel=1e-12, abs=1e-15), name
+    for iid, reduced in optimal_plan.reduced_costs.items():
+        assert cbc.reduced_costs[iid] == pytest.approx(reduced, rel=1e-12, abs=1e-15), iid
+    program = rc.linear_program(reading)
+    raw = (reading, program, rc.optimum(program, reading))
+    prices = dict(zip(program.row_names, raw[2].row_price))
+    for name, step in (("budget:new_business", 1.0), ("stock:market_close", 0.01), ("coverage:long_term_reach", 0.01)):
+        gain, loss = _moved(raw, name, step)
+        assert gain == pytest.approx(loss, rel=1e-6), name  # unique
+        assert cbc.duals[name] == pytest.approx(prices[_raw_row(name, reading)], rel=1e-9), name
 
 
 # ----- whole entries -----
@@ -442,6 +466,61 @@ def test_equally_good_rows_go_to_the_earlier_row():
         assert levels["first"] == 20 and levels["second"] == 5, (integer, levels.to_dict())
 
 
+def test_money_for_fewer_entries_than_either_row_allows_goes_to_the_earlier_row():
+    """Two rows alike (rate and cost per entry), money for 10 entries where each row's box allows 20: every plan
+    that spends it is as good, and HiGHS's first vertex holds the earlier row at its minimum of 0 — a tie seen
+    only at a lower bound. The tie-break gives it all to the earlier row (README: a fixed preference, earlier
+    rows first): 10 and 0, by hand; in whole entries too."""
+    from .test_properties import _model, _rates, _row, problem_of
+
+    pair = (_model([_row("first", 10, 1000.0), _row("second", 10, 1000.0)], 1000.0, bounds=(0.0, 2.0)),
+            _rates(c0=0.5))
+    for integer in (False, True):
+        levels = optimise(problem_of(pair), integer=integer).plan.levels
+        assert levels.to_dict() == {"first": 10.0, "second": 0.0}, (integer, levels.to_dict())
+
+
+def _dear_row_first_under_an_entries_cap(dear: str, cheap: str) -> tuple[dict, dict]:
+    """Two rows of the same rate (0.5), each within 5–15 entries: ``dear`` at 200 € per entry, first in the model,
+    then ``cheap`` at 100 €; a stated decision of at most 20 entries of the two; 10,000 € (the money does not bind).
+    Every plan of 20 entries is optimal (10 integrations); the least money for it, by hand: 5 dear and 15 cheap
+    entries, 5 × 200 € + 15 × 100 € = 2,500 € (the tie-break alone, which prefers the earlier row, spends
+    3,500 €)."""
+    from .test_properties import _model, _rates, _row
+
+    rule = {"id": "cap20", "name": "at most 20 entries of the two", "rows": [dear, cheap], "measure": "entries",
+            "source": "a hand-made test", "max": 20}
+    return _model([_row(dear, 10, 2000.0), _row(cheap, 10, 1000.0)], 10000.0, policy=[rule]), _rates(c0=0.5)
+
+
+def _assert_the_least_money_by_hand(pair, dear: str, cheap: str) -> None:
+    """optimise --least-money gives 5 dear and 15 cheap entries: every rule of the raw reading kept, its 10
+    integrations and its 2,500 € recomputed from the raw reading — the integrations within the slack the later
+    passes keep the optimum to (lp.OPTIMUM_TOLERANCE, 10⁻⁹ of the scaled objective: here 10⁻⁸ integrations, which
+    the tie-break may use), the levels to 10⁻⁶, the money to the cent."""
+    from .test_properties import problem_of
+
+    lean = optimise(problem_of(pair), least_money=True)
+    reading = rc.read(pair[0], rates=pair[1])
+    levels, split = lean.plan.levels.to_dict(), dict(lean.plan.split)
+    assert rc.violations(reading, levels, split) == []
+    assert rc.integrations(reading, levels) == pytest.approx(10.0, rel=2e-9)
+    assert levels == pytest.approx({dear: 5.0, cheap: 15.0}, abs=1e-6)
+    assert sum(rc.pool_cents(reading, levels, split).values()) == 2500_00
+
+
+def test_least_money_is_kept_through_the_tie_break():
+    """--least-money where HiGHS's first vertex spends 3,500 € (15 entries of the dear row b): the least-money
+    pass finds 2,500 €, and the tie-break, which prefers the earlier, dearer row, must keep to it."""
+    _assert_the_least_money_by_hand(_dear_row_first_under_an_entries_cap("b", "a"), "b", "a")
+
+
+def test_least_money_is_kept_through_the_tie_break_where_the_first_vertex_spends_the_least():
+    """The same with the dear row named a: HiGHS's first vertex already spends the least (2,500 €), no row then
+    keeps the least money, and the tie-break buys 15 entries of the earlier, dearer row: 3,500 €."""
+    _assert_the_least_money_by_hand(_dear_row_first_under_an_entries_cap("a", "b"), "a", "b")
+
+
 def test_the_library_prints_nothing():
     """The library never prints (the CLI does): a fresh interpreter that loads, solves in both modes on both
     solvers and explains writes nothing to stdout or stderr — not HiGHS's banner, not a solver's log. The
@@ -477,3 +556,28 @@ def test_a_sweep_of_exactly_the_most_levels_allowed_is_accepted(problem):
     check_steps(problem, STEPS_MAX, many=True)
     with pytest.raises(UsageError, match="--steps"):
         check_steps(problem, STEPS_CAP + 1)
+
+
+@pytest.mark.parametrize("short, refused", [(0.0095, False), (0.0105, True)])
+def test_a_cbc_whole_entry_answer_more_than_its_gap_below_highs_is_refused(short, refused):
+    """README: CBC proves whole-entry plans only to 1 %, and HiGHS's exact optimum must lie within that gap of CBC's
+    value. A CBC answer worth 0.95 % less than HiGHS's optimum passes the cross-check; one worth 1.05 % less is
+    refused (SolverError naming both values). CBC's answer is stood in for by HiGHS's own first pass with every
+    variable scaled so that its value falls short by exactly that share (the objective is linear in them, plus
+    the fixed rows' constant); the small example model keeps the MIP fast."""
+    from optalloc.errors import SolverError
+    from optalloc.solve import _cross_check_on_highs
+
+    problem = build_problem(load_model(MODEL.parent / "example-money-only.yaml"))
+    found = first_pass(problem, "highs", integer=True)
+    best = float(pulp.value(found.integrations))
+    constant = float(found.integrations.constant)
+    factor = (best / (1 + short) - constant) / (best - constant)
+    for v in found.prob.variables():
+        v.varValue = float(v.varValue or 0.0) * factor
+    assert float(pulp.value(found.integrations)) == pytest.approx(best / (1 + short), rel=1e-12)
+    if refused:
+        with pytest.raises(SolverError, match="CBC and HiGHS disagree on the optimum"):
+            _cross_check_on_highs(problem, found)
+    else:
+        _cross_check_on_highs(problem, found)

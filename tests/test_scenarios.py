@@ -299,6 +299,27 @@ def test_a_scenario_beyond_what_is_allowed_is_refused(spec, change, field):
     assert field in str(err.value)
 
 
+@pytest.mark.parametrize("iid, financing, printed, change", [
+    ("asa", "prepaid", 48, {"fix": 60}),
+    ("asa", "prepaid", 48, {"max": 48.5}),
+    ("afj_psych", "partly_prepaid", 89, {"fix": 90}),
+    ("bvb", "external", 180, {"max": 200}),
+])
+def test_a_scenario_that_raises_a_row_without_a_price_above_its_printed_entries_is_refused(spec, iid, financing,
+                                                                                             printed, change):
+    """A prepaid, partly prepaid or externally paid row has no price for entries beyond those printed (the model
+    file's entries, read here by hand): a scenario that fixes it, or sets its maximum, above them is refused with
+    the field, the value and the printed entries named — the whole message, as worded here. At the printed
+    entries themselves it is read."""
+    (side, value), = change.items()
+    with pytest.raises(InputFileError) as err:
+        apply_scenarios(spec, [{"name": "more than printed", "instruments": {iid: change}}])
+    assert str(err.value) == (f"<scenario 1: more than printed>: instruments.{iid}.{side}: {float(value)} — at most the "
+                              f"{printed} entries printed: a {financing} row has no price for more")
+    assert apply_scenarios(spec, [{"name": "as printed", "instruments": {iid: {side: printed}}}]).scenarios == \
+        ("as printed",)
+
+
 def test_a_scenario_at_the_edges_of_what_is_allowed_is_read(spec):
     edge = {"name": "e", "assumptions": {"bounds": {"max_share_of_official": 100.0},
                                          "response": {"low_end_at": 1.01}, "employers": {"growth_share": 10.0}},

@@ -108,3 +108,43 @@ def test_sweep_with_infeasible_levels_diagnoses_and_exits_3():
                                        "--budget", "80%:110%", "--steps", "7"])
     assert result.exit_code == 3
     assert "budget levels are infeasible" in result.output and "budget:new_business" in result.output
+
+
+# ----- small hand-made models, figures worked out by hand -----
+
+
+def test_a_tie_at_a_swept_budget_goes_to_the_earlier_rows():
+    """Three rows alike (rate 0.5, 100 € per entry, each within 0–20 entries), in the model's order a, c, b (their
+    columns in the LP sorted by name: a, b, c). Every plan that spends the money is as good; the sweep's tie-break
+    must give it as solve does (README: earlier rows first), by hand: 4,500 € buy 20 of a, 20 of c, 5 of b; 2,500 €
+    buy 20 of a and 5 of c. Swept on its own and after another level (each sweep starts HiGHS afresh, then warm)."""
+    from .test_properties import _model, _rates, _row, problem_of
+
+    problem = problem_of((_model([_row(i, 10, 1000.0) for i in ("a", "c", "b")], 3000.0, bounds=(0.0, 2.0)),
+                          _rates(c0=0.5)))
+    expected = {2500.0: {"a": 20.0, "c": 5.0, "b": 0.0}, 4500.0: {"a": 20.0, "c": 20.0, "b": 5.0}}
+    for budgets in ([4500.0], [2500.0, 4500.0]):
+        swept = sweep_budget(problem, budgets)
+        for budget in budgets:
+            assert swept.entries.loc[budget].to_dict() == pytest.approx(expected[budget], abs=1e-9), (budgets, budget)
+            assert swept.curve.at[budget, "integrations"] == pytest.approx(budget / 100 * 0.5, rel=1e-12)
+
+
+def test_a_row_that_falls_and_rises_as_money_grows_goes_up_and_down():
+    """Rows a (100 € per entry, rate 0.05) and d (1,000 €, rate 0.95), both reaching group g, which must have at
+    least 10 entries; a within 0–10, d within 0–5. By hand: 1,000 € buy the 10 entries g needs as a (the cheapest);
+    each further 900 € swap one a for one d (0.9 integrations, 0.001 per €, against a's 0.0005), until d is full at
+    5,500 € (a 5, d 5); then a grows again, full at 6,000 € (a 10, d 5). Swept at those three budgets, a falls and
+    rises: "goes up and down", and is cut below its top (10 at 6,000 €) at 5,500 €; d only shrinks."""
+    from .test_properties import _model, _rates, _row, problem_of
+
+    pair = (_model([_row("a", 10, 1000.0, groups={"g": 1.0}), _row("d", 5, 5000.0, rate_class="c1", groups={"g": 1.0})],
+                   6000.0, bounds=(0.0, 1.0), groups=[{"id": "g", "name": "g"}],
+                   coverage=[{"id": "cov_g", "group": "g", "min_count": 10}]), _rates(c0=0.05, c1=0.95))
+    swept = sweep_budget(problem_of(pair), [1000.0, 5500.0, 6000.0])
+    assert swept.entries["a"].to_dict() == pytest.approx({1000.0: 10.0, 5500.0: 5.0, 6000.0: 10.0}, abs=1e-9)
+    assert swept.entries["d"].to_dict() == pytest.approx({1000.0: 0.0, 5500.0: 5.0, 6000.0: 5.0}, abs=1e-9)
+    order = cut_order(swept)
+    assert order.at["a", "moves"] == "goes up and down" and order.at["a", "shrinks_below"] == 5500.0
+    assert order.at["d", "moves"] == "cut" and order.at["d", "shrinks_below"] == 1000.0
+    assert order.at["a", "entries_top"] == 10.0 and order.at["a", "entries_bottom"] == 10.0
