@@ -22,13 +22,13 @@ SECTIONS = ("levels", "instruments", "areas", "kennzahlen", "budget", "constrain
 
 class _TerminalSafe:
     """Standard output that escapes what a terminal would act on (control characters, bidirectional
-    overrides: optalloc.text.terminal_safe) in everything a command prints: names come from model files."""
+    overrides: optalloc.outputs.text.terminal_safe) in everything a command prints: names come from model files."""
 
     def __init__(self, stream):
         self._stream = stream
 
     def write(self, text):
-        from optalloc.text import terminal_safe
+        from optalloc.outputs.text import terminal_safe
 
         return self._stream.write(terminal_safe(text) if isinstance(text, str) else text)
 
@@ -42,7 +42,7 @@ def _guarded(fn: Callable) -> Callable:
 
     @wraps(fn)
     def run(*args, **kwargs):
-        from optalloc.text import terminal_safe
+        from optalloc.outputs.text import terminal_safe
 
         stdout = sys.stdout
         sys.stdout = _TerminalSafe(stdout)
@@ -51,7 +51,7 @@ def _guarded(fn: Callable) -> Callable:
         except OptallocError as exc:
             diagnosis = getattr(exc, "diagnosis", None)
             if diagnosis is not None:  # an infeasible scenario is a result: say why, on stdout
-                from optalloc.views import diagnosis_view
+                from optalloc.outputs.views import diagnosis_view
 
                 click.echo(f"optalloc: {exc}")
                 click.echo(diagnosis_view(diagnosis))
@@ -112,9 +112,9 @@ def validate(model: Path, rates: Path | None, checks: bool) -> None:
     to, the Kennzahlen table I–VII, the VBL parts, and every disagreement inside the document with its
     explanation. Exits 1 if the model is invalid or does not reconcile.
     """
-    from optalloc.loading import check_plannable, load_model
-    from optalloc.reconcile import reconcile
-    from optalloc.views import checks_listing, validation_report
+    from optalloc.model.loading import check_plannable, load_model
+    from optalloc.model.reconcile import reconcile
+    from optalloc.outputs.views import checks_listing, validation_report
 
     spec = load_model(model, rates=rates)
     check_plannable(spec)  # the same rule on the budget as every other command
@@ -148,10 +148,10 @@ def solve(model: Path, scenarios: tuple[Path, ...], integer: bool, solver: str, 
           plan_file: Path | None) -> None:
     """Optimise MODEL and print the optimal plan beside the official plan (with --plan FILE: that plan,
     checked against every rule and valued like the official plan)."""
-    from optalloc.export import write_solution
-    from optalloc.reports import compare
-    from optalloc.solve import official, optimise
-    from optalloc.views import solve_report
+    from optalloc.outputs.export import write_solution
+    from optalloc.outputs.reports import compare
+    from optalloc.solving.solve import official, optimise
+    from optalloc.outputs.views import solve_report
 
     sections = _sections(show)
     _writable(out)
@@ -197,9 +197,9 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
     of money and the order in which instruments are cut."""
     import time
 
-    from optalloc.solve import official
-    from optalloc.sweeps import check_steps, cut_order, levels_of, sweep_budget
-    from optalloc.views import sweep_report
+    from optalloc.solving.solve import official
+    from optalloc.analyses.sweeps import check_steps, cut_order, levels_of, sweep_budget
+    from optalloc.outputs.views import sweep_report
 
     _writable(out)
     problem = _problem(model, rates, scenarios, basis, linear)
@@ -217,8 +217,8 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
     elif out is not None:
         import io
 
-        from optalloc.export import write_files
-        from optalloc.plotting import sweep_curve
+        from optalloc.outputs.export import write_files
+        from optalloc.outputs.plotting import sweep_curve
 
         png = io.BytesIO()
         spent = float(off.spent()[problem.new_business_pool])
@@ -229,9 +229,9 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
         click.echo(f"wrote curve.csv, entries.csv, cut_order.csv and sweep.png to {out}")
     infeasible = result.curve.index[result.curve["status"] != "optimal"]
     if len(infeasible):
-        from optalloc.diagnosis import diagnose
-        from optalloc.sweeps import with_budget
-        from optalloc.views import diagnosis_view
+        from optalloc.solving.diagnosis import diagnose
+        from optalloc.analyses.sweeps import with_budget
+        from optalloc.outputs.views import diagnosis_view
 
         level = float(infeasible.max())
         click.echo(f"\n{len(infeasible)} of {len(result.curve)} budget levels are infeasible, up to {level:,.2f} €. "
@@ -256,8 +256,8 @@ def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: 
     """Why the optimal plan of MODEL is what it is: binding constraints with their shadow prices, every
     instrument's reduced cost and the range of its rate over which the mix stays optimal, in words.
     An infeasible scenario gets a diagnosis: what collides and the smallest changes that fix it."""
-    from optalloc.explanation import explain as explain_plan
-    from optalloc.views import explanation_view
+    from optalloc.analyses.explanation import explain as explain_plan
+    from optalloc.outputs.views import explanation_view
 
     _writable(out)
     problem = _problem(model, rates, scenarios, basis, linear)
@@ -268,7 +268,7 @@ def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: 
         if _is_workbook(out):
             _write_workbook(out, problem, tables)
         else:
-            from optalloc.export import write_files
+            from optalloc.outputs.export import write_files
 
             files = write_files(out, {f"{name}.csv": t.to_csv() for name, t in tables.items()})
             click.echo(f"wrote {len(files)} files to {out}: {', '.join(f.name for f in files)}")
@@ -306,8 +306,8 @@ def risk(model: Path, scenarios: tuple[Path, ...], draws: int, seed: int, distri
     """How sure the gain is: the official, optimal and a robust plan over random draws of the rates within
     their ranges, the regret against the best plan per draw, which rate is worth an evaluation (value of
     information), and each row's corridor."""
-    from optalloc.risk import assess
-    from optalloc.views import risk_report
+    from optalloc.analyses.risk import assess
+    from optalloc.outputs.views import risk_report
 
     _writable(out)
     problem = _problem(model, rates, scenarios, basis, linear)
@@ -339,9 +339,9 @@ def year(model: Path, scenarios: tuple[Path, ...], timing: Path | None, no_stage
          rates: Path | None, linear: bool, out: Path | None) -> None:
     """The year and the years after: cash per month, commitments into the next two years, entries by quarter,
     and decisions in stages over the events the year waits for."""
-    from optalloc.stages import plan_year
-    from optalloc.timing import default_timing_path, load_timing
-    from optalloc.views import year_report
+    from optalloc.analyses.stages import plan_year
+    from optalloc.analyses.timing import default_timing_path, load_timing
+    from optalloc.outputs.views import year_report
 
     _writable(out)
     problem = _problem(model, rates, scenarios, basis, linear)
@@ -350,7 +350,7 @@ def year(model: Path, scenarios: tuple[Path, ...], timing: Path | None, no_stage
     if out is not None and _is_workbook(out):
         _write_workbook(out, problem, result.tables())
     elif out is not None:
-        from optalloc import plotting
+        from optalloc.outputs import plotting
 
         names = _write_outputs(out, result.tables(), {"year.png": plotting.cash_profile(result)})
         click.echo(f"wrote {', '.join(names)} to {out}")
@@ -359,7 +359,7 @@ def year(model: Path, scenarios: tuple[Path, ...], timing: Path | None, no_stage
 def _write_risk(out: Path, result) -> list[str]:
     import json
 
-    from optalloc import plotting
+    from optalloc.outputs import plotting
 
     settings = {"model": str(result.problem.spec.path), "scenarios": list(result.problem.spec.scenarios),
                 "basis": result.problem.basis, "response": result.problem.response_shape,
@@ -376,10 +376,10 @@ def _write_risk(out: Path, result) -> list[str]:
 
 
 def _write_outputs(out: Path, tables: dict, figures: dict, texts: dict | None = None) -> list[str]:
-    """Write tables as CSV, figures as PNG and texts into ``out``, all or none (optalloc.export.write_files)."""
+    """Write tables as CSV, figures as PNG and texts into ``out``, all or none (optalloc.outputs.export.write_files)."""
     import io
 
-    from optalloc.export import write_files
+    from optalloc.outputs.export import write_files
 
     files: dict[str, str | bytes] = {f"{name}.csv": table.to_csv() for name, table in tables.items()}
     files.update(texts or {})
@@ -436,12 +436,12 @@ def alternatives(model: Path, scenarios: tuple[Path, ...], epsilon: str, count: 
     """Options instead of one answer: the smallest change from the official plan for each share of the
     gain (in euros moved and in rows touched), each instrument's corridor within EPSILON of the optimum,
     and COUNT plans within EPSILON that differ as much as possible, side by side in the official shape."""
-    from optalloc.alternatives import alternatives as find_alternatives
-    from optalloc.alternatives import corridors as find_corridors
-    from optalloc.alternatives import parse_epsilon
-    from optalloc.frontier import frontier as find_frontier
-    from optalloc.option_views import alternatives_view, corridors_view, frontier_view, header
-    from optalloc.solve import official, optimise
+    from optalloc.analyses.alternatives import alternatives as find_alternatives
+    from optalloc.analyses.alternatives import corridors as find_corridors
+    from optalloc.analyses.alternatives import parse_epsilon
+    from optalloc.analyses.frontier import frontier as find_frontier
+    from optalloc.outputs.option_views import alternatives_view, corridors_view, frontier_view, header
+    from optalloc.solving.solve import official, optimise
 
     share = parse_epsilon(epsilon)
     wanted = tuple(s.strip() for s in show.split(",") if s.strip())
@@ -464,7 +464,7 @@ def alternatives(model: Path, scenarios: tuple[Path, ...], epsilon: str, count: 
         found["alternatives"] = find_alternatives(problem, share, count, optimal=opt, official=off)
         click.echo("\n" + alternatives_view(found["alternatives"]))
     if out is not None:
-        from optalloc.option_views import write_options
+        from optalloc.outputs.option_views import write_options
 
         names = write_options(out, problem, share, found)
         click.echo(f"\nwrote {len(names)} files to {out}: {', '.join(names)}")
@@ -502,7 +502,7 @@ def new(file: Path, jobcenter: str, year: int, force: bool) -> None:
     """Write a commented template model to FILE (.yaml), or the same as a planning workbook (.xlsx): budget,
     pools, target groups and a few rows of each kind, with invented figures to replace. It validates and
     solves as it stands; docs/model-format.md lists every field."""
-    from optalloc.template import write_template
+    from optalloc.model.template import write_template
 
     path = write_template(file, jobcenter=jobcenter, year=year, force=force)
     what = "planning workbook" if path.suffix.lower() == ".xlsx" else "template model"
@@ -521,7 +521,7 @@ def import_(workbook: Path, output: Path | None, force: bool) -> None:
     """Read a planning workbook (.xlsx: sheets budget and instruments, optionally areas, groups, pools) and
     write the model file it describes; the model is validated first. A wrong cell gets one line naming the
     sheet, the row and the column."""
-    from optalloc.importer import import_to_file
+    from optalloc.model.importer import import_to_file
 
     path = import_to_file(workbook, output, force=force)
     click.echo(f"wrote {path}: optalloc validate {path}, then optalloc solve {path}")
@@ -545,7 +545,7 @@ def export(model: Path, scenarios: tuple[Path, ...], lp_file: Path | None, mps_f
     """Write the planning LP of MODEL for other solvers: --lp FILE and/or --mps FILE. The objective is the
     expected integrations (maximised; the sense is kept in both files), so another solver's optimum is the
     optimum optalloc solve prints."""
-    from optalloc.lp_export import export_lp
+    from optalloc.solving.lp_export import export_lp
 
     if lp_file is None and mps_file is None:
         raise click.UsageError("give --lp FILE, --mps FILE or both")
@@ -561,8 +561,8 @@ def export(model: Path, scenarios: tuple[Path, ...], lp_file: Path | None, mps_f
 def _check_plan_file(problem, plan_file: Path, integer: bool, least_money: bool, out: Path | None) -> None:
     """``solve --plan``: value a plan file like the official plan and name every rule it breaks (exit 0)."""
     from optalloc.errors import UsageError
-    from optalloc.option_views import plan_check_view, write_plan_check
-    from optalloc.planfile import evaluate_plan
+    from optalloc.outputs.option_views import plan_check_view, write_plan_check
+    from optalloc.analyses.planfile import evaluate_plan
 
     if least_money:
         raise UsageError("--least-money", "with --plan", "leave it out: --plan values the plan given, it does not optimise")
@@ -575,11 +575,11 @@ def _check_plan_file(problem, plan_file: Path, integer: bool, least_money: bool,
 
 def _writable(out: Path | None) -> None:
     """Check the output folder now, so that one that cannot be written fails before any work; nothing is
-    made until the results exist (optalloc.export.write_files writes them all or none)."""
+    made until the results exist (optalloc.outputs.export.write_files writes them all or none)."""
     if out is None:
         return
     from optalloc.errors import OutputError
-    from optalloc.export import check_output_folder
+    from optalloc.outputs.export import check_output_folder
 
     if _is_workbook(out):
         if out.is_dir():
@@ -600,7 +600,7 @@ def _is_workbook(out: Path) -> bool:
 
 def _write_workbook(out: Path, problem, tables) -> None:
     """Write ``tables`` and the assumptions they rest on as one formatted workbook at ``out``."""
-    from optalloc.excel import assumptions_table, write_workbook
+    from optalloc.outputs.excel import assumptions_table, write_workbook
 
     sheets = {name: t for name, t in {**tables, "assumptions": assumptions_table(problem)}.items()
               if t is not None and not (t.empty and len(t.columns) == 0)}  # a section the model lacks: no sheet
@@ -613,7 +613,7 @@ def _with_one_sided(problem, opt, tables):
     constraints, so that solve says what explain says where another limit binds at the same point."""
     import dataclasses
 
-    from optalloc.explanation import one_sided_prices
+    from optalloc.analyses.explanation import one_sided_prices
 
     return dataclasses.replace(tables, constraints=tables.constraints.join(one_sided_prices(problem, opt)))
 
@@ -621,7 +621,7 @@ def _with_one_sided(problem, opt, tables):
 def _optimum_or_none(problem):
     """The expected integrations of the optimal plan at the model's own budget (None if it has none)."""
     from optalloc.errors import InfeasibleError
-    from optalloc.solve import optimise
+    from optalloc.solving.solve import optimise
 
     try:
         return optimise(problem).integrations

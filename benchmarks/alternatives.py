@@ -23,9 +23,9 @@ from pathlib import Path
 import pulp
 
 import optalloc as oa
-from optalloc.alternatives import euros_apart, floor_of
-from optalloc.lp import build_lp
-from optalloc.solve import make_solver
+from optalloc.analyses.alternatives import euros_apart, floor_of
+from optalloc.solving.lp import build_lp
+from optalloc.solving.solve import make_solver
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -456,6 +456,14 @@ def _byte_to_char(line: str, offset: int) -> int:
 # ----- running -----
 
 
+def source_path(root: Path, module: str) -> Path:
+    """Where a core module lives under ``root``: optalloc/<stage>/<module>.py."""
+    found = sorted((root / "optalloc").glob(f"*/{module}.py"))
+    if len(found) != 1:
+        raise SystemExit(f"no single optalloc/<stage>/{module}.py under {root}: {found}")
+    return found[0]
+
+
 def copy_repository(source: Path, scratch: Path) -> Path:
     """A fresh copy of what the tests need, in ``scratch`` (removed first if it exists)."""
     if scratch.exists():
@@ -569,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     modules = [m.strip() for m in args.modules.split(",") if m.strip()]
     if args.report_only:
         done = json.loads(args.report_only.read_text(encoding="utf-8"))
-        counts = {m: len(sites(m, (ROOT / "optalloc" / f"{m}.py").read_text(encoding="utf-8"))) for m in modules}
+        counts = {m: len(sites(m, source_path(ROOT, m).read_text(encoding="utf-8"))) for m in modules}
         results = [Result(Mutant(r["module"], -1, r["line"], r["text"], r["change"]),
                           "equivalent" if (r["module"], r["text"], r["change"]) in EQUIVALENT and r["outcome"] != "killed"
                           else r["outcome"], r["seconds"], r.get("killer", ""), r.get("rerun", False))
@@ -583,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         if wanted == repo or repo in wanted.parents or wanted in repo.parents:
             raise SystemExit(f"the scratch folder {wanted} must lie outside the repository {repo}")
     scratch = copy_repository(args.source.resolve(), wanted)
-    originals = {m: (scratch / "optalloc" / f"{m}.py").read_text(encoding="utf-8") for m in modules}
+    originals = {m: source_path(scratch, m).read_text(encoding="utf-8") for m in modules}
     every = [(m, s) for m in modules for s in sites(m, originals[m])]
     counts = {m: sum(1 for k, _ in every if k == m) for m in modules}
     print(f"{len(every)} mutation sites: " + ", ".join(f"{m} {n}" for m, n in counts.items()), flush=True)
@@ -614,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for n, k in enumerate(chosen, 1):
         module, (mutant, node, replacement) = every[k]
-        target = scratch / "optalloc" / f"{module}.py"
+        target = source_path(scratch, module)
         key = (module, mutant.text, mutant.change)
         if key in EQUIVALENT:
             results.append(Result(mutant, "equivalent", 0.0, rerun=bool(earlier)))

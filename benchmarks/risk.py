@@ -30,9 +30,9 @@ import numpy as np
 import pulp
 
 import optalloc as oa
-from optalloc.lp import build_lp
-from optalloc.risk import Reoptimiser, draw_rates
-from optalloc.solve import make_solver
+from optalloc.solving.lp import build_lp
+from optalloc.analyses.risk import Reoptimiser, draw_rates
+from optalloc.solving.solve import make_solver
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,13 +8,13 @@ counted in another row's entries, contracts with capacities, groups with coverag
 on the § 16e/§ 16f rows, a stated decision, a reserve, a budget that binds) of 1,000, 5,000 and 20,000 rows,
 and times each stage of ``optalloc validate`` and ``optalloc solve`` on them:
 
-- read: the YAML file read and parsed (:func:`optalloc.loading.read_yaml`);
-- load: read, checked against the schema and every cross-reference (:func:`optalloc.loading.load_model`);
+- read: the YAML file read and parsed (:func:`optalloc.model.loading.read_yaml`);
+- load: read, checked against the schema and every cross-reference (:func:`optalloc.model.loading.load_model`);
 - reconcile: every printed sum recomputed (what ``validate`` adds);
-- build: the validated planning problem (:func:`optalloc.problem.build_problem`);
-- optimise: the LP built, solved with HiGHS, tie-broken and checked independently (:func:`optalloc.solve.optimise`);
+- build: the validated planning problem (:func:`optalloc.model.problem.build_problem`);
+- optimise: the LP built, solved with HiGHS, tie-broken and checked independently (:func:`optalloc.solving.solve.optimise`);
 - official: the official plan evaluated in the same model;
-- compare: the tables of the report (:func:`optalloc.reports.compare`).
+- compare: the tables of the report (:func:`optalloc.outputs.reports.compare`).
 
 For each stage it prints the CPU seconds of this process per size (``time.process_time``: other work on a
 shared machine slows the wall clock, much less the CPU time) and the growth exponent k of time ∝ rows^k,
@@ -40,11 +40,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optalloc.loading import load_model, read_yaml  # noqa: E402
-from optalloc.problem import build_problem  # noqa: E402
-from optalloc.reconcile import reconcile  # noqa: E402
-from optalloc.reports import compare  # noqa: E402
-from optalloc.solve import official, optimise  # noqa: E402
+from optalloc.model.loading import load_model, read_yaml  # noqa: E402
+from optalloc.model.problem import build_problem  # noqa: E402
+from optalloc.model.reconcile import reconcile  # noqa: E402
+from optalloc.outputs.reports import compare  # noqa: E402
+from optalloc.solving.solve import official, optimise  # noqa: E402
 
 RATES = ROOT / "models" / "rates" / "sgb2-defaults.yaml"
 CLASSES = ("egz", "fbw", "activation", "esg", "agh_mae", "bae")

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import optalloc as oa
-from optalloc import stages as st
-from optalloc import timing as tm
+from optalloc.analyses import stages as st
+from optalloc.analyses import timing as tm
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -35,11 +35,11 @@ import numpy as np
 
 import yaml
 
-from optalloc.loading import load_model
-from optalloc.problem import build_problem
-from optalloc.scenarios import apply_scenarios
-from optalloc.solve import optimise
-from optalloc.sweeps import BUDGET_ROW, budget_levels, floor_seconds, parametric, sweep_budget
+from optalloc.model.loading import load_model
+from optalloc.model.problem import build_problem
+from optalloc.model.scenarios import apply_scenarios
+from optalloc.solving.solve import optimise
+from optalloc.analyses.sweeps import BUDGET_ROW, budget_levels, floor_seconds, parametric, sweep_budget
 
 ROOT = Path(__file__).resolve().parent.parent
 RANGE = "90%:110%"  # every level feasible in both forms (below about 87 % the second form has no plan)

@@ -27,26 +27,26 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .alternatives import DEFAULT_COUNT, DEFAULT_EPSILON, Alternatives, Corridors
-from .alternatives import alternatives as _alternatives
-from .alternatives import corridors as _corridors
-from .diagnosis import Diagnosis
-from .diagnosis import diagnose as _diagnose
-from .explanation import Explanation
-from .explanation import explain as _explain
-from .frontier import DEFAULT_SHARES, Frontier
-from .frontier import frontier as _frontier
-from .loading import check_plannable, load_model
-from .planfile import PlanCheck, evaluate_plan
-from .problem import Problem, build_problem, check_objective
-from .risk import Risk, assess
-from .reports import Comparison, compare
-from .scenarios import apply_scenarios
-from .solve import Solution, optimise
-from .solve import official as _official
-from .sweeps import DEFAULT_RANGE, Sweep, cut_order, levels_of, sweep_budget
-from .tradeoffs import Tradeoff
-from .tradeoffs import tradeoff as _tradeoff
+from .analyses.alternatives import DEFAULT_COUNT, DEFAULT_EPSILON, Alternatives, Corridors
+from .analyses.alternatives import alternatives as _alternatives
+from .analyses.alternatives import corridors as _corridors
+from .solving.diagnosis import Diagnosis
+from .solving.diagnosis import diagnose as _diagnose
+from .analyses.explanation import Explanation
+from .analyses.explanation import explain as _explain
+from .analyses.frontier import DEFAULT_SHARES, Frontier
+from .analyses.frontier import frontier as _frontier
+from .model.loading import check_plannable, load_model
+from .analyses.planfile import PlanCheck, evaluate_plan
+from .model.problem import Problem, build_problem, check_objective
+from .analyses.risk import Risk, assess
+from .outputs.reports import Comparison, compare
+from .model.scenarios import apply_scenarios
+from .solving.solve import Solution, optimise
+from .solving.solve import official as _official
+from .analyses.sweeps import DEFAULT_RANGE, Sweep, cut_order, levels_of, sweep_budget
+from .analyses.tradeoffs import Tradeoff
+from .analyses.tradeoffs import tradeoff as _tradeoff
 
 
 def load(model: str | Path, scenarios: Sequence[str | Path | Mapping[str, Any]] = (), rates: str | Path | None = None,
@@ -97,11 +97,11 @@ def diagnose(problem: Problem) -> Diagnosis:
 
 
 def year(problem: Problem, timing: str | Path | None = None, staged: bool = True):
-    """The year in quarters (see :mod:`optalloc.timing` and :mod:`optalloc.stages`): cash per month, commitments
+    """The year in quarters (see :mod:`optalloc.analyses.timing` and :mod:`optalloc.analyses.stages`): cash per month, commitments
     into the next two years, the optimal plan by quarter and, with ``staged``, decisions in stages over the
     timing file's events. ``timing`` defaults to the model's ``<model>-timing.yaml``."""
-    from .stages import plan_year
-    from .timing import default_timing_path, load_timing
+    from .analyses.stages import plan_year
+    from .analyses.timing import default_timing_path, load_timing
 
     path = timing or default_timing_path(problem.spec.path)
     return plan_year(problem, load_timing(path, problem), staged=staged)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from optalloc.loading import load_model
-from optalloc.problem import build_problem
-from optalloc.solve import official, optimise
+from optalloc.model.loading import load_model
+from optalloc.model.problem import build_problem
+from optalloc.solving.solve import official, optimise
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "duisburg-2016.yaml"

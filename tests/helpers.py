@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from optalloc.loading import Spec
+from optalloc.model.loading import Spec
 
 
 def with_budget(spec: Spec, **changes) -> Spec:

@@ -34,7 +34,7 @@ a contract's floor).
 
 Amounts are euros to the cent: mostly 50–20,000 € per entry, edge draws of 0.01 € and 1,000,000 € per
 entry (a row's money stays under 10 million €), rates of 1e-6, 0 and 1, zero and negative net effects,
-pools of 0 €. Every draw passes ``optalloc.loading.parse`` and ``check_references`` (:func:`spec_of`)
+pools of 0 €. Every draw passes ``optalloc.model.loading.parse`` and ``check_references`` (:func:`spec_of`)
 and ``build_problem`` (the generator applies the bounds rule of ``problem._bounds`` so that lots fit).
 
 ``tiny_rate_models()`` draws models whose rates all lie in [1e-6, 1e-4) (for the scaling property);
@@ -52,8 +52,8 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from optalloc.loading import Spec, check_references, load_model, parse
-from optalloc.schema import Model, Rates
+from optalloc.model.loading import Spec, check_references, load_model, parse
+from optalloc.model.schema import Model, Rates
 
 from .independent_check import row_bounds
 

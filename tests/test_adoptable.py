@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 import optalloc as oa
 from cli import main
-from optalloc.reasons import CATEGORIES, counts
-from optalloc.solve import official, optimise
+from optalloc.analyses.reasons import CATEGORIES, counts
+from optalloc.solving.solve import official, optimise
 
 from . import independent_check as ic
 from .conftest import MODEL, RATES

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 import optalloc as oa
 from cli import main
-from optalloc.lp import build_lp
-from optalloc.option_views import corridors_view
+from optalloc.solving.lp import build_lp
+from optalloc.outputs.option_views import corridors_view
 
 from . import independent_check as ic
 from .conftest import MODEL, RATES, ROOT
@@ -336,8 +336,8 @@ def test_a_frontier_step_does_not_claim_the_least_money():
     records it); a step of the minimal-change frontier is neither the optimum nor its least money. Halfway — at
     least half the gain, less than the optimum, valued by the raw reading (tests/raw_check.py) — neither its
     header nor its plan file may say so."""
-    from optalloc.export import solution_files
-    from optalloc.views import plan_header
+    from optalloc.outputs.export import solution_files
+    from optalloc.outputs.views import plan_header
 
     from . import raw_check as rc
     from .test_properties import problem_of

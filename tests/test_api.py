@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import optalloc as oa
-from optalloc.solve import evaluate
+from optalloc.solving.solve import evaluate
 
 from . import raw_check as rc
 from .conftest import MODEL, ROOT

@@ -15,10 +15,10 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from optalloc.excel import EURO, workbook
-from optalloc.importer import import_workbook, model_workbook
-from optalloc.reports import compare
-from optalloc.template import template_text
+from optalloc.outputs.excel import EURO, workbook
+from optalloc.model.importer import import_workbook, model_workbook
+from optalloc.outputs.reports import compare
+from optalloc.model.template import template_text
 
 from .helpers import assert_one_clear_line
 
@@ -54,8 +54,8 @@ def _same_figures(csv: pd.DataFrame, sheet: pd.DataFrame, table: str) -> None:
 
 def test_solve_workbook_has_the_csvs_figures_to_the_cent(tmp_path, optimal_plan, official_plan):
     """Duisburg's tables written both ways (as `solve --out DIR` and `--out plan.xlsx` do) hold the same figures."""
-    from optalloc.excel import assumptions_table
-    from optalloc.export import write_solution
+    from optalloc.outputs.excel import assumptions_table
+    from optalloc.outputs.export import write_solution
 
     folder, book_path = tmp_path / "csv", tmp_path / "plan.xlsx"
     tables = compare(optimal_plan, official_plan)

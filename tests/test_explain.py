@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from optalloc.diagnosis import diagnose
+from optalloc.solving.diagnosis import diagnose
 from optalloc.errors import InfeasibleError
-from optalloc.explanation import explain
-from optalloc.loading import load_model
-from optalloc.problem import build_problem
-from optalloc.scenarios import apply_scenarios
-from optalloc.solve import optimise
+from optalloc.analyses.explanation import explain
+from optalloc.model.loading import load_model
+from optalloc.model.problem import build_problem
+from optalloc.model.scenarios import apply_scenarios
+from optalloc.solving.solve import optimise
 
 from . import raw_check as rc
 from .conftest import MODEL, ROOT

@@ -35,10 +35,10 @@ import cli
 from cli import main
 from optalloc.api import load
 from optalloc.errors import OutputError
-from optalloc.export import check_output_folder, solution_files, write_files
-from optalloc.loading import load_model
-from optalloc.sweeps import cut_order, sweep_budget
-from optalloc.text import printable, terminal_safe
+from optalloc.outputs.export import check_output_folder, solution_files, write_files
+from optalloc.model.loading import load_model
+from optalloc.analyses.sweeps import cut_order, sweep_budget
+from optalloc.outputs.text import printable, terminal_safe
 
 from .conftest import MODEL, RATES, ROOT
 from .helpers import assert_one_clear_line

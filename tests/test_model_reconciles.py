@@ -9,10 +9,10 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from optalloc.budget import derive_budget
+from optalloc.model.budget import derive_budget
 from optalloc.errors import InputFileError
-from optalloc.loading import load_model
-from optalloc.reconcile import EXPLAINED, OK, reconcile
+from optalloc.model.loading import load_model
+from optalloc.model.reconcile import EXPLAINED, OK, reconcile
 
 from .conftest import MODEL, RATES
 

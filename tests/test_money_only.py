@@ -20,10 +20,10 @@ from click.testing import CliRunner
 
 from cli import main
 from optalloc.api import load
-from optalloc.explanation import explain, one_sided_prices
-from optalloc.loading import PACKAGED_RATES, load_model
-from optalloc.solve import official, optimise
-from optalloc.template import template_text
+from optalloc.analyses.explanation import explain, one_sided_prices
+from optalloc.model.loading import PACKAGED_RATES, load_model
+from optalloc.solving.solve import official, optimise
+from optalloc.model.template import template_text
 
 from .helpers import assert_one_clear_line
 
@@ -243,8 +243,8 @@ def test_one_sided_prices_are_said_the_same_in_solve_and_explain(problem, optima
     """Duisburg's Soziale Teilhabe pool: more money buys nothing (its 90 places bind), less breaks its places."""
     import dataclasses
 
-    from optalloc.reports import compare
-    from optalloc.views import constraints_view
+    from optalloc.outputs.reports import compare
+    from optalloc.outputs.views import constraints_view
 
     plan = optimal_plan
     prices = one_sided_prices(problem, plan)
@@ -268,7 +268,7 @@ def test_one_sided_prices_are_said_the_same_in_solve_and_explain(problem, optima
 
 def test_explain_says_unreachable_for_thresholds_no_rate_can_reach(duisburg_explanation):
     """Duisburg: FAV would need a gross rate above 1.067 to get more money, AGH-MAE one below −0.667 to lose it."""
-    from optalloc.views import explanation_view
+    from optalloc.outputs.views import explanation_view
 
     out = explanation_view(duisburg_explanation)
     fav = next(ln for ln in out.splitlines() if ln.startswith("- fav "))
@@ -281,8 +281,8 @@ def test_explain_says_unreachable_for_thresholds_no_rate_can_reach(duisburg_expl
 
 
 def test_the_sweep_plot_marks_the_exact_optimum_at_the_budget():
-    from optalloc.plotting import sweep_curve
-    from optalloc.sweeps import sweep_budget
+    from optalloc.outputs.plotting import sweep_curve
+    from optalloc.analyses.sweeps import sweep_budget
 
     problem = load(EXAMPLE)
     coarse = sweep_budget(problem, [problem.new_business_available * s for s in (0.8, 0.93, 1.07, 1.2)])

@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from optalloc import reports
-from optalloc.plan import money_cents, to_cents
-from optalloc.loading import load_model
-from optalloc.problem import build_problem
-from optalloc.solve import first_pass, official, optimise
+from optalloc.outputs import reports
+from optalloc.solving.plan import money_cents, to_cents
+from optalloc.model.loading import load_model
+from optalloc.model.problem import build_problem
+from optalloc.solving.solve import first_pass, official, optimise
 
 from . import raw_check as rc
 from .conftest import MODEL, RATES
@@ -152,7 +152,7 @@ def whole(problem):
 def cbc_whole_run(problem):
     """One CBC whole-entry solve through ``optimise``, with CBC's own first-pass plan recorded on the way (one
     CBC MIP serves both tests below: it takes seconds)."""
-    solve_module = sys.modules["optalloc.solve"]  # the module: `optalloc.solve` is also the front door's function
+    from optalloc.solving import solve as solve_module
     real, seen = solve_module.first_pass, []
 
     def recording(*args, **kwargs):
@@ -241,8 +241,8 @@ def test_reduced_cost_matches_a_finite_difference(spec, problem, iid, side):
     assert base.plan.levels[iid] == pytest.approx(inst.at[iid, side])
     rc_ = base.reduced_costs[iid]
     assert (rc_ < 0) if side == "lower" else (rc_ > 0)
-    from optalloc.lp import build_lp
-    from optalloc.solve import _run
+    from optalloc.solving.lp import build_lp
+    from optalloc.solving.solve import _run
 
     lp = build_lp(problem)
     if side == "lower":
@@ -313,7 +313,7 @@ def test_solve_command_prints_both_plans_and_writes_tables(tmp_path, optimal_pla
     result = CliRunner().invoke(main, ["solve", str(MODEL), "--out", str(out)])
     assert result.exit_code == 0, result.output
     for text in ("official plan", "optimal plan", "expected integrations", "Kennzahlen", "shadow price",
-                 "3,290.4", "3,355.7", "+65.3 (+2.0 %)", "Constraint check (optalloc/check.py"):
+                 "3,290.4", "3,355.7", "+65.3 (+2.0 %)", "Constraint check (optalloc/solving/check.py"):
         assert text in result.output, text
     names = {p.name for p in out.iterdir()}
     assert {"instruments.csv", "areas.csv", "kennzahlen.csv", "budget.csv", "constraints.csv", "plan.json"} <= names
@@ -327,7 +327,7 @@ def test_solve_command_prints_both_plans_and_writes_tables(tmp_path, optimal_pla
 def test_solve_command_options(args, value):
     result = CliRunner().invoke(main, ["solve", str(MODEL), "--show", "none", *args])
     assert result.exit_code == 0, result.output
-    assert "Constraint check (optalloc/check.py" in result.output and "constraints of the optimal plan hold" in result.output
+    assert "Constraint check (optalloc/solving/check.py" in result.output and "constraints of the optimal plan hold" in result.output
     assert value in result.output
 
 
@@ -365,7 +365,7 @@ def test_a_pool_of_fractional_cents_prints_its_total_rounded_half_up():
 
 @pytest.fixture(scope="module")
 def swept(problem):
-    from optalloc.sweeps import sweep_budget, levels_of
+    from optalloc.analyses.sweeps import sweep_budget, levels_of
 
     return sweep_budget(problem, levels_of(problem, "min:110%", 25))
 
@@ -402,7 +402,7 @@ def test_the_cut_order_follows_from_the_swept_levels(swept, problem):
     row that may move, its entries at the top, the highest budget below which it is smaller (the cut starts),
     the highest budget from which on down it stays at its minimum, its entries at the bottom, and whether it
     only shrinks, grows first, or goes up and down; sorted first cut first."""
-    from optalloc.sweeps import cut_order
+    from optalloc.analyses.sweeps import cut_order
 
     order = cut_order(swept)
     inst = problem.instruments
@@ -539,7 +539,7 @@ def test_the_library_prints_nothing():
 def test_budget_ranges_in_percent_and_euros_are_the_raw_pools_share(problem, reading):
     """`70%:110%` and `15e6:30e6`: the sweep's levels as shares of what the raw reading's new-business pool makes
     available, or the euros given; two steps are the ends."""
-    from optalloc.sweeps import levels_of
+    from optalloc.analyses.sweeps import levels_of
 
     available = float(reading.available[reading.egt])
     assert list(levels_of(problem, "70%:110%", 5)) == pytest.approx([available * f for f in (0.7, 0.8, 0.9, 1.0, 1.1)])
@@ -549,7 +549,7 @@ def test_budget_ranges_in_percent_and_euros_are_the_raw_pools_share(problem, rea
 def test_a_sweep_of_exactly_the_most_levels_allowed_is_accepted(problem):
     """--steps: at most 10,000 levels (100,000 with --many): exactly the cap is accepted, one more refused."""
     from optalloc.errors import UsageError
-    from optalloc.sweeps import STEPS_CAP, STEPS_MAX, check_steps
+    from optalloc.analyses.sweeps import STEPS_CAP, STEPS_MAX, check_steps
 
     assert (STEPS_CAP, STEPS_MAX) == (10_000, 100_000)
     check_steps(problem, STEPS_CAP)
@@ -566,7 +566,7 @@ def test_a_cbc_whole_entry_answer_more_than_its_gap_below_highs_is_refused(short
     variable scaled so that its value falls short by exactly that share (the objective is linear in them, plus
     the fixed rows' constant); the small example model keeps the MIP fast."""
     from optalloc.errors import SolverError
-    from optalloc.solve import _cross_check_on_highs
+    from optalloc.solving.solve import _cross_check_on_highs
 
     problem = build_problem(load_model(MODEL.parent / "example-money-only.yaml"))
     found = first_pass(problem, "highs", integer=True)

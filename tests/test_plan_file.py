@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 import optalloc as oa
 from cli import main
-from optalloc.export import write_solution
-from optalloc.planfile import read_plan_file
+from optalloc.outputs.export import write_solution
+from optalloc.analyses.planfile import read_plan_file
 
 from . import independent_check as ic
 from .conftest import MODEL, RATES

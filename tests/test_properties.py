@@ -31,12 +31,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, example, given, seed, settings
 from hypothesis import strategies as st
 
-from optalloc import reports
+from optalloc.outputs import reports
 from optalloc.errors import InfeasibleError, SolverError
-from optalloc.plan import money_cents
-from optalloc.problem import build_problem
-from optalloc.solve import evaluate, first_pass, official, optimise
-from optalloc.sweeps import with_budget
+from optalloc.solving.plan import money_cents
+from optalloc.model.problem import build_problem
+from optalloc.solving.solve import evaluate, first_pass, official, optimise
+from optalloc.analyses.sweeps import with_budget
 
 from . import raw_check as rc
 from .strategies import load_written, models, scale_rates, spec_of, tiny_rate_models
@@ -410,7 +410,7 @@ def holds_exactly(problem, solution) -> bool:
 
 
 def test_optimum_is_at_least_every_feasible_plan():
-    """Random plans and exchanges next to the optimum are evaluated with optalloc.solve.evaluate; any that
+    """Random plans and exchanges next to the optimum are evaluated with optalloc.solving.solve.evaluate; any that
     holds every rule exactly (holds_exactly) has at most the optimum's integrations, within 1e-9 relative.
     A model without a plan admits no such plan."""
     outcomes = Outcomes()
@@ -442,7 +442,7 @@ def test_optimum_is_at_least_every_feasible_plan():
 
 
 def test_more_budget_never_lowers_the_optimum():
-    """The new-business budget at several multiples of the model's (optalloc.sweeps.with_budget): the
+    """The new-business budget at several multiples of the model's (optalloc.analyses.sweeps.with_budget): the
     optimum does not fall as money grows (tolerance 1e-9 relative), and a feasible level stays feasible."""
     outcomes = Outcomes()
 
@@ -669,8 +669,8 @@ def test_generated_models_load_from_yaml_files_as_in_memory(tmp_path_factory, pa
 def test_a_level_in_no_row_reaches_explain_and_the_sweep():
     """A prepaid row with no rate that no rule names (ZERO_RATE_PREPAID beside a row bought with new money): its
     level is in no constraint and earns nothing, yet the explanation and the sweep read it like any other."""
-    from optalloc.explanation import explain
-    from optalloc.sweeps import levels_of, sweep_budget
+    from optalloc.analyses.explanation import explain
+    from optalloc.analyses.sweeps import levels_of, sweep_budget
 
     pair = (_model([_row("asa", 48, financing="prepaid"), _row("a", 10, 1000.0, rate_class="c1")], 1500.0),
             _rates(c0=0.0, c1=0.5))

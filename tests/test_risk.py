@@ -84,7 +84,7 @@ def test_the_draws_follow_their_distribution(problem, distribution):
     """Mean and variance of 20,000 draws against the textbook formulas: PERT (a scaled beta) has mean
     (a + 4m + b) / 6 and variance (μ − a)(b − μ) / 7; the triangular (a + m + b) / 3 and
     (a² + m² + b² − am − ab − mb) / 18."""
-    from optalloc.risk import draw_rates
+    from optalloc.analyses.risk import draw_rates
 
     rd = draw_rates(problem, 20_000, seed=11, distribution=distribution)
     c = rd.classes

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from optalloc.budget import derive_budget
+from optalloc.model.budget import derive_budget
 from optalloc.errors import InfeasibleError, InputFileError
-from optalloc.problem import build_problem
-from optalloc.scenarios import apply_scenarios
-from optalloc.solve import official, optimise
+from optalloc.model.problem import build_problem
+from optalloc.model.scenarios import apply_scenarios
+from optalloc.solving.solve import official, optimise
 
 from . import raw_check as rc
 from .conftest import MODEL, ROOT
@@ -38,7 +38,7 @@ def test_every_shipped_scenario_runs(path):
         assert "Smallest changes that make it feasible" in result.output
     else:
         assert result.exit_code == 0, result.output
-        assert "Constraint check (optalloc/check.py, separate from the LP): all" in result.output.splitlines()[-2]
+        assert "Constraint check (optalloc/solving/check.py, separate from the LP): all" in result.output.splitlines()[-2]
 
 
 def test_cut_share_is_booked_to_the_cent_and_takes_the_reserve_first(spec):

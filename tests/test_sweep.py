@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from optalloc.solve import optimise
+from optalloc.solving.solve import optimise
 from optalloc.errors import InfeasibleError
-from optalloc.sweeps import budget_levels, cut_order, least_budget, sweep_budget, with_budget
+from optalloc.analyses.sweeps import budget_levels, cut_order, least_budget, sweep_budget, with_budget
 
 from .conftest import MODEL, ROOT
 

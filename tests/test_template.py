@@ -11,9 +11,9 @@ import yaml
 from click.testing import CliRunner
 
 from cli import main
-from optalloc import schema_doc
+from optalloc.model import schema_doc
 from optalloc.api import load
-from optalloc.solve import optimise
+from optalloc.solving.solve import optimise
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def test_new_validate_solve(tmp_path):
 
 
 def test_the_template_has_a_row_of_each_kind():
-    from optalloc.template import template_text
+    from optalloc.model.template import template_text
 
     model = yaml.safe_load(template_text())
     rows = {r["id"]: r for r in model["instruments"]}
@@ -90,8 +90,8 @@ def test_every_field_of_the_schema_is_described():
 
 
 def test_the_format_doc_and_json_schema_are_generated_from_the_schema(tmp_path):
-    """Regenerate both files and compare: a field added to optalloc/schema.py without running
-    `python -m optalloc.schema_doc` fails here."""
+    """Regenerate both files and compare: a field added to optalloc/model/schema.py without running
+    `python -m optalloc.model.schema_doc` fails here."""
     written = schema_doc.write(tmp_path)
     assert written[0].read_text(encoding="utf-8") == schema_doc.DOC.read_text(encoding="utf-8")
     assert written[1].read_text(encoding="utf-8") == schema_doc.JSON_SCHEMA.read_text(encoding="utf-8")
@@ -102,14 +102,14 @@ def test_the_format_doc_and_json_schema_are_generated_from_the_schema(tmp_path):
 
 @pytest.mark.parametrize("model", ["models/duisburg-2016.yaml", "models/example-money-only.yaml", "template"])
 def test_the_json_schema_accepts_the_shipped_models(model):
-    from optalloc.template import template_text
+    from optalloc.model.template import template_text
 
     data = yaml.safe_load(template_text() if model == "template" else (ROOT / model).read_text(encoding="utf-8"))
     _validator().validate(data)
 
 
 def test_the_json_schema_refuses_what_validate_refuses():
-    from optalloc.template import template_text
+    from optalloc.model.template import template_text
 
     data = yaml.safe_load(template_text())
     data["budget"]["egt_allocation"] = -1.0

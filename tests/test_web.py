@@ -472,7 +472,7 @@ def test_the_page_tables_equal_reports_compare():
     """The page's session (LP built once, budget changes re-solved on it, problems re-budgeted, row figures
     summed fast) gives the tables of ``reports.compare`` on a problem loaded and solved from scratch."""
     import optalloc as oa
-    from optalloc.loading import load_model
+    from optalloc.model.loading import load_model
     from optalloc.web.planning import Choices, PlanningSession
 
     spec = load_model(ROOT / MODEL)

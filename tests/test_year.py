@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 import optalloc as oa
 from cli import main
-from optalloc import stages as st
-from optalloc import timing as tm
+from optalloc.analyses import stages as st
+from optalloc.analyses import timing as tm
 
 from . import independent_check as ic
 from .conftest import MODEL
@@ -113,7 +113,7 @@ def test_with_the_official_spread_and_no_timing_limits_the_yearly_optimum_comes_
 
 
 def test_the_timed_plan_keeps_every_rule_and_gains_by_timing(year, timing, problem):
-    from optalloc.solve import evaluate
+    from optalloc.solving.solve import evaluate
 
     timed = year.timed
     lv = timed.levels

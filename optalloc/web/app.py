@@ -22,9 +22,9 @@ import pandas as pd
 from shiny import App, reactive, render, req, ui
 from shiny.types import SilentException
 
-from .. import views
+from ..outputs import views
 from ..errors import OptallocError
-from ..text import count, money
+from ..outputs.text import count, money
 from . import html as H
 from .library import MAX_UPLOAD_BYTES, ModelLibrary, UploadedFile, load_upload
 from .planning import BUDGET_CHANGE_RANGE, Choices, Outcome, PlanningSession
@@ -115,7 +115,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
     """The Shiny app over ``library``, opening ``default_model``. Loads that model and the modules the page
     needs now, so that the first request does not wait for them."""
     library.spec(default_model)
-    from .. import plotting  # noqa: F401 - matplotlib's import, out of the request path
+    from ..outputs import plotting  # noqa: F401 - matplotlib's import, out of the request path
 
     has_alternatives = _has("alternatives") and _has("option_views")
     has_excel = _has("excel")
@@ -316,7 +316,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             out = outcome()
             if out.problem is None or not out.feasible:
                 return None
-            from ..explanation import explain
+            from ..analyses.explanation import explain
 
             return ui.HTML(H.text_block(views.explanation_view(explain(out.problem)), "explanation-text"))
 
@@ -325,7 +325,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             out = outcome()
             if out.problem is None:
                 return None
-            from ..sweeps import levels_of, sweep_budget
+            from ..analyses.sweeps import levels_of, sweep_budget
 
             start = time.perf_counter()
             try:
@@ -339,7 +339,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             found = sweep_result()
             if not isinstance(found, tuple):
                 return None
-            from ..plotting import sweep_curve
+            from ..outputs.plotting import sweep_curve
 
             out = outcome()
             base = out.official
@@ -375,7 +375,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             group = value_of("front_group", None)
             if out.problem is None or not group:
                 return None
-            from ..tradeoffs import tradeoff
+            from ..analyses.tradeoffs import tradeoff
 
             try:
                 return tradeoff(out.problem, group, official_levels=out.problem.instruments["official"])
@@ -387,7 +387,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             found = front_result()
             if found is None or isinstance(found, str):
                 return None
-            from ..plotting import tradeoff_front
+            from ..outputs.plotting import tradeoff_front
 
             return H.png_of(tradeoff_front(found, found.group))
 
@@ -406,7 +406,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             out = outcome()
             if out.problem is None:
                 return None
-            from ..risk import assess
+            from ..analyses.risk import assess
 
             draws = value_of("draws", RISK_DRAWS)
             draws = int(min(max(int(draws), 10), RISK_DRAWS_MAX)) if isinstance(draws, (int, float)) else RISK_DRAWS
@@ -420,7 +420,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             found = risk_result()
             if found is None or isinstance(found, str):
                 return None
-            from ..plotting import risk_histogram
+            from ..outputs.plotting import risk_histogram
 
             return H.png_of(risk_histogram(found))
 
@@ -443,8 +443,8 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
                 out = outcome()
                 if out.problem is None or not out.feasible:
                     return _nothing(out)
-                from ..alternatives import DEFAULT_EPSILON, alternatives as find_alternatives
-                from ..option_views import alternatives_view
+                from ..analyses.alternatives import DEFAULT_EPSILON, alternatives as find_alternatives
+                from ..outputs.option_views import alternatives_view
 
                 try:
                     found = find_alternatives(out.problem, DEFAULT_EPSILON, 3, optimal=out.optimal,
@@ -486,7 +486,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
         @render.download_button(filename="optalloc-tables.zip", media_type="application/zip")
         def download_tables():
             out = outcome()
-            from ..export import write_solution
+            from ..outputs.export import write_solution
 
             import tempfile
 
@@ -502,7 +502,7 @@ def create_app(library: ModelLibrary, default_model: str) -> App:
             @render.download_button(filename="optalloc-plan.xlsx",
                              media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
             def download_xlsx():
-                from ..excel import assumptions_table, workbook
+                from ..outputs.excel import assumptions_table, workbook
 
                 out = outcome()
                 sheets = dict(tables())
@@ -564,7 +564,7 @@ def _nothing(out: Outcome):
 
 
 def _plans_by_area(areas: pd.DataFrame) -> bytes | None:
-    from ..plotting import plans_by_area
+    from ..outputs.plotting import plans_by_area
 
     try:
         return H.png_of(plans_by_area(areas))

@@ -1,6 +1,6 @@
 """HTML pieces of the page: tables of the library's DataFrames, with the terminal's number formats.
 
-The numbers are formatted by :mod:`optalloc.text` (the formats the command line prints), so a figure reads
+The numbers are formatted by :mod:`optalloc.outputs.text` (the formats the command line prints), so a figure reads
 the same on the page as in ``optalloc solve``. All text from a model file is escaped: an uploaded model's
 names and notes are shown, never interpreted.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..text import count, money, number, signed_count, signed_money
+from ..outputs.text import count, money, number, signed_count, signed_money
 
 
 @dataclass(frozen=True)

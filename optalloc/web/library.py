@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputFileError, OptallocError
-from ..loading import Spec, check_plannable, find_rates, is_rates_name, load_model, read_yaml
+from ..model.loading import Spec, check_plannable, find_rates, is_rates_name, load_model, read_yaml
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 """The largest file the page accepts (2 MiB; the Duisburg model is about 90 KiB)."""

@@ -11,7 +11,7 @@ Speed comes from doing each step only when its input changed:
   scenario files applied once per session;
 - the LP of one problem structure is built once (:class:`WarmPlanner`); a change of the budget level or the
   reserve, which only moves the new-business budget row's bound, changes that bound on PuLP's highspy object
-  and re-solves it, then runs the same later passes as :func:`optalloc.solve.optimise` (tie-break on the
+  and re-solves it, then runs the same later passes as :func:`optalloc.solving.solve.optimise` (tie-break on the
   optimal face, how the pools pay, the independent check); the problem itself only gets new budget figures
   (:func:`rebudgeted`);
 - each plan's printed-row figures are summed from a layout found once per structure, and the official
@@ -40,20 +40,20 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from .. import reports
-from ..diagnosis import Diagnosis, diagnose
+from ..outputs import reports
+from ..solving.diagnosis import Diagnosis, diagnose
 from ..errors import InfeasibleError, OptallocError, SolverError
-from ..loading import Spec, check_plannable
-from ..lp import build_lp, preference_weights
-from ..problem import Problem, build_problem
-from ..reasons import level_reasons
-from ..budget import cap_base, derive_budget
-from ..check import check_plan
-from ..scenarios import apply_scenarios
-from ..text import money
-from ..solve import (DUAL_TOLERANCE, Solution, checked_solution, _read_duals, _read_plan, _run, _ties_possible,
+from ..model.loading import Spec, check_plannable
+from ..solving.lp import build_lp, preference_weights
+from ..model.problem import Problem, build_problem
+from ..analyses.reasons import level_reasons
+from ..model.budget import cap_base, derive_budget
+from ..solving.check import check_plan
+from ..model.scenarios import apply_scenarios
+from ..outputs.text import money
+from ..solving.solve import (DUAL_TOLERANCE, Solution, checked_solution, _read_duals, _read_plan, _run, _ties_possible,
                      integrations_of, pay)
-from ..sweeps import BUDGET_ROW, with_budget
+from ..analyses.sweeps import BUDGET_ROW, with_budget
 
 SCENARIO_NAME_MAX = 80  # a scenario's name is text of at most 80 characters (the scenario schema)
 BUDGET_CHANGE_RANGE = (-0.30, 0.20)
@@ -159,12 +159,12 @@ reasons per level, can differ from a fresh solve's at a degenerate optimum); off
 class WarmPlanner:
     """The LP of one problem structure, built once, then re-solved for other budget levels.
 
-    :meth:`solve` gives what :func:`optalloc.solve.optimise` gives for the same problem (continuous
+    :meth:`solve` gives what :func:`optalloc.solving.solve.optimise` gives for the same problem (continuous
     entries, HiGHS): pass 1 re-solves PuLP's own highspy object with the budget row's new bound (afresh,
     see :data:`WARM_BASIS`); the duals are read as ``optimise`` reads them; where other plans are as good,
     the same tie-break runs on the optimal face (on a second HiGHS copy that keeps the preference costs);
     then how the pools pay, the trim of a solver's last digits, and the independent check.
-    :meth:`official` evaluates the official plan as :func:`optalloc.solve.official` does."""
+    :meth:`official` evaluates the official plan as :func:`optalloc.solving.solve.official` does."""
 
     def __init__(self, problem: Problem):
         import highspy
@@ -214,7 +214,7 @@ class WarmPlanner:
                                 self._level_rows, duals, reduced)
 
     def official(self, problem: Problem) -> Solution:
-        """:func:`optalloc.solve.official` for ``problem`` (of this planner's structure): how the pools pay for
+        """:func:`optalloc.solving.solve.official` for ``problem`` (of this planner's structure): how the pools pay for
         the document's entries and its checks; the rows of its fixed-level LP are built once."""
         levels = problem.instruments["official"]
         plan, _ = pay(problem, levels)
@@ -263,7 +263,7 @@ class WarmPlanner:
 
 
 class Comparison:
-    """The tables of :func:`optalloc.reports.compare`, each worked out when first read: a page shows a few
+    """The tables of :func:`optalloc.outputs.reports.compare`, each worked out when first read: a page shows a few
     of them at a time (the others sit on tabs not shown), and each plan's printed-row figures come from the
     session's memory where the plan has not changed (see :class:`Comparer`)."""
 
@@ -400,7 +400,7 @@ def _layout_key(problem: Problem) -> tuple:
 
 
 class Comparer:
-    """:func:`optalloc.reports.compare` for a page that redraws on every change: tables worked out when a
+    """:func:`optalloc.outputs.reports.compare` for a page that redraws on every change: tables worked out when a
     page reads them, each plan's printed-row figures remembered (the official plan's do not move while the
     user moves the budget), and summed by a :class:`_RowLayout` where that gives exactly what
     ``reports._row_figures`` gives — checked on the first plan of each structure; where it does not (the

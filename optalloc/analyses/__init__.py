@@ -1,0 +1,1 @@
+"""Analyses of the optimum: what set each level, shadow prices and ranges, budget sweeps, trade-offs, rate uncertainty, the year and its stages, minimal-change frontiers, alternatives and a user's plan."""

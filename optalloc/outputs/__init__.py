@@ -1,0 +1,1 @@
+"""Reports and outputs: tables in the official shape, terminal views, figures, CSV/JSON and workbooks."""
