@@ -857,7 +857,9 @@ def optimum(program: LinearProgram, reading: Reading, time_limit: float = 60.0, 
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("mip_feasibility_tolerance", float(integrality_tolerance))  # whole lots, not 248.9999993 of them
+    # whole lots, not 248.9999993 of them; HiGHS holds the rows to the same tolerance (ERGO-Code/HiGHS#560), which
+    # at 1e-9 is below what a double resolves on rows of millions of euros: a caller may retry at 1e-6
+    h.setOptionValue("mip_feasibility_tolerance", float(integrality_tolerance))
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     n, m = len(program.columns), len(program.row_names)

@@ -124,8 +124,10 @@ def assert_agrees_with_the_raw_reading(reading: rc.Reading, solution, integer: b
     program = rc.linear_program(reading, integer)
     found = rc.optimum(program, reading, mip_gap=1e-7, time_limit=10)
     if integer and found.status == "Infeasible":
-        # the plan above keeps every raw rule, so whole-lot plans exist: HiGHS's MIP at the tight integrality
-        # tolerance can miss them on some generated models (seen in full runs); its default tolerance decides
+        # the plan above keeps every raw rule, so whole-lot plans exist. HiGHS's MIP applies its one
+        # mip_feasibility_tolerance to the rows as well as to integrality (its author, ERGO-Code/HiGHS#560): at
+        # 1e-9, a pool row of millions of euros must hold closer than a double resolves its activity (about
+        # 2e-9 at 1e7), so the MIP can call such a model infeasible; at 1e-6 it finds the plans
         found = rc.optimum(program, reading, mip_gap=1e-7, time_limit=10, integrality_tolerance=1e-6)
     if found.status == "Time limit reached":
         return
