@@ -375,6 +375,9 @@ def _reading(raw: dict, rate_file: dict, overlay: Overlay, basis: str, response:
     rules += _coverage_rules(raw, rows, overlay)
     rules += _places_rules(raw, rows)
     rules += _capacity_rules(rows, instruments, official, overlay, extension)
+    rules += [Rule(f"capacity:{iid}:min", {("level", iid): 1.0}, (1 - extension) * row.official, None, "entries")
+              for iid, row in rows.items() if row.raw.get("capacity") in CONTRACTS and iid not in overlay.fix
+              and iid not in overlay.high and floor_conflict(row.raw, row.official, row.high, extension)]
     rules += _stock_rules(raw, rows)
     rules += _policy_rules(raw, rows)
     name = " + ".join([f"{raw['meta'].get('jobcenter', '')} {raw['meta'].get('year', '')}".strip(), *overlay.names])
@@ -426,6 +429,14 @@ def _reserve(raw: dict, instruments: list[dict], available: dict[str, Decimal], 
     return max(min(now, document), Decimal(0))
 
 
+def floor_conflict(r: dict, o: float, high: float, extension: float) -> bool:
+    """A contract's floor above the row's own stated maximum: the stated bound stays the bound and the floor a
+    rule of its own, so that the conflict is named (data notes: "a bound the document states keeps the conflict
+    as a rule")."""
+    return ((r.get("bounds") or {}).get("max") is not None and extension < 1
+            and (1 - extension) * o > high + 1e-9)
+
+
 def _bounds(r: dict, o: float, raw: dict, overlay: Overlay, extension: float, growth: float,
             instruments: list[dict], official: dict[str, float]) -> tuple[float, float]:
     """A row's lowest and highest level (data notes: fallback box, own bounds, capacity, contract floor,
@@ -447,7 +458,7 @@ def _bounds(r: dict, o: float, raw: dict, overlay: Overlay, extension: float, gr
         kind = r.get("capacity")
         hosts = any(c.get("places_in") == iid for c in instruments)
         factor = overlay.capacity_factor.get(iid, 1.0)
-        if kind in CONTRACTS:
+        if kind in CONTRACTS and not floor_conflict(r, o, high, extension):
             low = max(low, (1 - extension) * o)  # a contract is used at least to (1 − e) of its plan
         if kind in ("places", "contract", "posts") and not r.get("places_in") and not hosts:
             share = growth if kind == "posts" else extension
