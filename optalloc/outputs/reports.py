@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,16 +37,29 @@ def _cents(solution: Solution) -> pd.Series:
     return instrument_cents(solution.problem, money_cents(solution.problem, solution.plan))
 
 
-def _row_figures(solution: Solution) -> pd.DataFrame:
-    """Per printed row of the model: entries, places, money (cents) and integrations of a solution."""
+def _members(owner: pd.Series) -> dict[str, list[str]]:
+    """The ids (the index) under each value of ``owner``, in table order; missing values left out.
+
+    One pass over the rows: ``groupby(...).groups`` takes from the whole index once per group, quadratic when
+    (as here) nearly every row is its own group."""
+    out: dict[str, list[str]] = {}
+    for iid, key in zip(owner.index.tolist(), owner.tolist()):
+        if not pd.isna(key):
+            out.setdefault(key, []).append(iid)
+    return out
+
+
+def _row_figures(solution: Solution, money: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per printed row of the model: entries, places, money (cents) and integrations of a solution
+    (``money``: its :func:`money_cents`, if already worked out)."""
     problem = solution.problem
     inst = problem.instruments
     levels = solution.plan.levels.reindex(inst.index).astype(float).to_dict()
-    cents = _cents(solution).to_dict()
+    cents = (_cents(solution) if money is None else instrument_cents(problem, money)).to_dict()
     value = problem.integrations(solution.plan.levels.reindex(inst.index)).to_dict()
     # who prints whose figures, grouped once (a row per lookup would make this quadratic in the rows)
-    printed_in = {k: list(v) for k, v in inst.groupby("printed_row").groups.items()}
-    paid_by = {k: list(v) for k, v in inst.groupby("money_row").groups.items()}
+    printed_in = _members(inst["printed_row"])
+    paid_by = _members(inst["money_row"])
     unit, ppe, financing = inst["unit"].to_dict(), inst["places_per_entry"].to_dict(), inst["financing"].to_dict()
     out = []
     for r in problem.spec.model.instruments:
@@ -77,7 +91,13 @@ def instrument_table(solution: Solution, baseline: Solution | None = None) -> pd
     return _instrument_table(solution.problem.spec.model, _row_figures(solution), _figures(baseline))
 
 
-def _instrument_table(model: Model, plan: pd.DataFrame, base: pd.DataFrame | None) -> pd.DataFrame:
+def _columns(fig: pd.DataFrame | None) -> dict[str, dict[str, Any]] | None:
+    """A figures table as dicts per column (a dict look-up per cell, not a pandas one)."""
+    return None if fig is None else {c: fig[c].to_dict() for c in fig.columns}
+
+
+def _instrument_table(model: Model, plan_figures: pd.DataFrame, base_figures: pd.DataFrame | None) -> pd.DataFrame:
+    plan, base = _columns(plan_figures), _columns(base_figures)
     rows = []
     for r in model.instruments:
         rec = {
@@ -88,18 +108,18 @@ def _instrument_table(model: Model, plan: pd.DataFrame, base: pd.DataFrame | Non
             # a row whose entries the document counts in another row's: leave it out when summing entries
             # and integrations (its money, if it has its own, is not in the other row's)
             "counted_in": r.entries_in or "",
-            "note": _row_note(r, plan.at[r.id, "financing"] == MONEY_LINE if "financing" in plan else False),
+            "note": _row_note(r, plan["financing"][r.id] == MONEY_LINE if "financing" in plan else False),
         }
         for prefix, fig in (("official", base), ("plan", plan)):
             if fig is None:
                 continue
-            rec[f"entries_{prefix}"] = fig.at[r.id, "entries"]
-            rec[f"places_{prefix}"] = fig.at[r.id, "places"]
-            rec[f"money_{prefix}"] = fig.at[r.id, "cents"] / 100
-            rec[f"integrations_{prefix}"] = fig.at[r.id, "integrations"]
+            rec[f"entries_{prefix}"] = fig["entries"][r.id]
+            rec[f"places_{prefix}"] = fig["places"][r.id]
+            rec[f"money_{prefix}"] = fig["cents"][r.id] / 100
+            rec[f"integrations_{prefix}"] = fig["integrations"][r.id]
         if base is not None:
             rec["entries_delta"] = rec["entries_plan"] - rec["entries_official"]
-            rec["money_delta"] = (plan.at[r.id, "cents"] - base.at[r.id, "cents"]) / 100
+            rec["money_delta"] = (plan["cents"][r.id] - base["cents"][r.id]) / 100
             rec["integrations_delta"] = rec["integrations_plan"] - rec["integrations_official"]
         rows.append(rec)
     return pd.DataFrame(rows).set_index("id")
@@ -131,18 +151,19 @@ def _money_line_note(r, money_line: bool) -> str:
 
 
 def _area_sums(model: Model, fig: pd.DataFrame) -> pd.DataFrame:
-    sums = []
-    for a in model.areas:
-        entries = 0.0
-        cents = 0.0
-        for r in model.instruments:
-            if r.area != a.id or r.id not in fig.index:
-                continue
-            if "entries" not in r.parenthesised and not math.isnan(fig.at[r.id, "entries"]):
-                entries += fig.at[r.id, "entries"]
-            if "money" not in r.parenthesised and r.financing != "shared" and not math.isnan(fig.at[r.id, "cents"]):
-                cents += fig.at[r.id, "cents"]
-        sums.append((a.id, a.chapter, a.gloss or a.name, a.printed.entries, a.printed.money, entries, cents))
+    """Entries and cents per area, in one pass over the rows (each area's rows added in the model's order)."""
+    row_entries, row_cents = fig["entries"].to_dict(), fig["cents"].to_dict()
+    entries = {a.id: 0.0 for a in model.areas}
+    cents = {a.id: 0.0 for a in model.areas}
+    for r in model.instruments:
+        if r.area not in entries or r.id not in row_entries:
+            continue
+        if "entries" not in r.parenthesised and not math.isnan(row_entries[r.id]):
+            entries[r.area] += row_entries[r.id]
+        if "money" not in r.parenthesised and r.financing != "shared" and not math.isnan(row_cents[r.id]):
+            cents[r.area] += row_cents[r.id]
+    sums = [(a.id, a.chapter, a.gloss or a.name, a.printed.entries, a.printed.money, entries[a.id], cents[a.id])
+            for a in model.areas]
     return pd.DataFrame(sums, columns=["id", "chapter", "area", "entries_printed", "money_printed", "entries", "cents"]).set_index("id")
 
 
@@ -220,14 +241,24 @@ def _kennzahlen_table(model: Model, plan_figures: pd.DataFrame, base_figures: pd
 
 def budget_table(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
     """Per pool: what it makes available, what each plan uses, what is left (the reserve)."""
+    return _budget_table(solution, baseline, _money(solution), _money(baseline) if baseline is not None else None)
+
+
+def _money(solution: Solution) -> pd.DataFrame:
+    """A solution's cents per instrument, component and pool (:func:`money_cents`)."""
+    return money_cents(solution.problem, solution.plan)
+
+
+def _budget_table(solution: Solution, baseline: Solution | None, plan_money: pd.DataFrame,
+                  base_money: pd.DataFrame | None) -> pd.DataFrame:
     problem = solution.problem
-    plan_used = pool_cents(problem, money_cents(problem, solution.plan))
+    plan_used = pool_cents(problem, plan_money)
     out = pd.DataFrame({
         "pool": problem.pools["name"],
         "available": problem.pools["available"].map(lambda v: math.floor(v * 100 + 1e-6) / 100),
     })
     if baseline is not None:
-        base_used = pool_cents(problem, money_cents(problem, baseline.plan))
+        base_used = pool_cents(problem, base_money)
         out["used_official"] = base_used / 100
         out["left_official"] = (np.round(out["available"] * 100) - base_used) / 100
     out["used_plan"] = plan_used / 100
@@ -256,20 +287,22 @@ def constraint_table(solution: Solution) -> pd.DataFrame:
 def bound_table(solution: Solution) -> pd.DataFrame:
     """Instruments the plan holds at a bound, with the reduced cost (integrations per extra entry)."""
     inst = solution.problem.instruments
-    levels = solution.plan.levels
+    levels = solution.plan.levels.to_dict()
+    reduced = solution.reduced_costs.to_dict() if solution.reduced_costs is not None else None
+    columns = ("name", "fixed", "lower", "upper", "rate", "unit_cost", "unit")
     rows = []
-    for iid, r in inst.iterrows():
-        if r["fixed"]:
+    for iid, name, fixed, lower, upper, rate, unit_cost, unit in zip(inst.index, *(inst[c].tolist() for c in columns)):
+        if fixed:
             continue
         x = float(levels[iid])
-        at = "min" if abs(x - r["lower"]) <= 1e-6 else "max" if abs(x - r["upper"]) <= 1e-6 else ""
+        at = "min" if abs(x - lower) <= 1e-6 else "max" if abs(x - upper) <= 1e-6 else ""
         if not at:
             continue
-        rc = float(solution.reduced_costs[iid]) if solution.reduced_costs is not None else math.nan
+        rc = float(reduced[iid]) if reduced is not None else math.nan
         rows.append({
-            "id": iid, "instrument": r["name"], "at": at, "level": x, "bound": r["lower"] if at == "min" else r["upper"],
-            "rate": r["rate"], "unit_cost": r["unit_cost"], "reduced_cost": rc,
-            "per_1000_eur": rc / r["unit_cost"] * 1000 if r["unit_cost"] > 0 else math.nan, "unit": r["unit"],
+            "id": iid, "instrument": name, "at": at, "level": x, "bound": lower if at == "min" else upper,
+            "rate": rate, "unit_cost": unit_cost, "reduced_cost": rc,
+            "per_1000_eur": rc / unit_cost * 1000 if unit_cost > 0 else math.nan, "unit": unit,
         })
     return pd.DataFrame(rows, columns=["id", "instrument", "at", "level", "bound", "rate", "unit_cost",
                                        "reduced_cost", "per_1000_eur", "unit"]).set_index("id")
@@ -287,12 +320,17 @@ def entries_label(model: Model) -> str:
 def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFrame:
     """Headline figures: expected integrations, new money, entries, constraints kept. Where priorities weigh
     some row, "expected integrations" counts every integration once and :data:`WEIGHTED` is the objective."""
+    return _summary(solution, baseline, _money(solution), _money(baseline) if baseline is not None else None)
+
+
+def _summary(solution: Solution, baseline: Solution | None, plan_money: pd.DataFrame,
+             base_money: pd.DataFrame | None) -> pd.DataFrame:
     weighted = solution.problem.weighted
 
-    def figures(s: Solution) -> dict[str, float]:
+    def figures(s: Solution, money: pd.DataFrame | None) -> dict[str, float]:
         inst = s.problem.instruments
         levels = s.plan.levels.reindex(inst.index)
-        cents = int(_cents(s).sum())
+        cents = int((_cents(s) if money is None else instrument_cents(s.problem, money)).sum())
         bought = inst["unit_cost"] > 0
         each = s.problem.integrations(levels, weighted=False) if weighted else s.problem.integrations(levels)
         from_new = float(each[bought].sum())
@@ -310,10 +348,10 @@ def summary(solution: Solution, baseline: Solution | None = None) -> pd.DataFram
             del out[entries_label(s.problem.spec.model)]
         return out
 
-    plan = figures(solution)
+    plan = figures(solution, plan_money)
     out = pd.DataFrame({"plan": plan})
     if baseline is not None:
-        out.insert(0, "official", pd.Series(figures(baseline)))
+        out.insert(0, "official", pd.Series(figures(baseline, base_money)))
         out["delta"] = out["plan"] - out["official"]
     return out
 
@@ -339,15 +377,17 @@ class Comparison:
 
 
 def compare(plan: Solution, baseline: Solution) -> Comparison:
-    """Every table of ``plan`` beside ``baseline``; each plan's printed-row figures are worked out once."""
+    """Every table of ``plan`` beside ``baseline``; each plan's money and printed-row figures are worked out
+    once."""
     model = plan.problem.spec.model
-    plan_figures, base_figures = _row_figures(plan), _row_figures(baseline)
+    plan_money, base_money = _money(plan), _money(baseline)
+    plan_figures, base_figures = _row_figures(plan, plan_money), _row_figures(baseline, base_money)
     return Comparison(
-        summary=summary(plan, baseline),
+        summary=_summary(plan, baseline, plan_money, base_money),
         instruments=_instrument_table(model, plan_figures, base_figures),
         areas=_area_table(model, plan_figures, base_figures),
         kennzahlen=_kennzahlen_table(model, plan_figures, base_figures),
-        budget=budget_table(plan, baseline),
+        budget=_budget_table(plan, baseline, plan_money, base_money),
         constraints=constraint_table(plan),
         bounds=bound_table(plan),
         levels=level_reasons(plan),
