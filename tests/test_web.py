@@ -10,7 +10,8 @@ Every figure the page shows is checked against a second computation — the comm
 - the time from a key press on the budget slider to the updated figures, measured in the browser (median
   under 300 ms on Duisburg);
 - two browsers with different scenarios each see their own plan;
-- each file of tests/bad_inputs/ uploaded shows the command line's one-line error, and the server lives on.
+- each file of tests/bad_inputs/ uploaded shows the command line's one-line error, and the server lives on;
+- a planning workbook uploaded shows the plan of ``optalloc import`` + ``solve``, a bad one ``import``'s error.
 
 A screenshot is saved to docs/web-screenshot.png (the README shows it) when OPTALLOC_SCREENSHOT=1. The test is skipped only where
 Debian's chromium and chromium-driver are not installed (``.ci/run`` installs them).
@@ -26,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import zipfile
@@ -428,6 +430,121 @@ def test_every_bad_upload_gets_the_command_lines_one_line_error(tmp_path):
     assert checked == len(list(BAD.glob("*.yaml"))) > 50
 
 
+# ----- a planning workbook uploaded: `optalloc import`, then loaded as an uploaded model -----
+
+
+def _workbook_and_summary(folder: Path) -> tuple[Path, str]:
+    """A planning workbook written by `optalloc new plan.xlsx` in ``folder`` (the working folder), and the
+    summary `optalloc import` + `optalloc solve` print for it."""
+    assert _cli("new", "plan.xlsx").exit_code == 0
+    assert _cli("import", "plan.xlsx").exit_code == 0
+    solved = _cli("solve", "plan.yaml", "--show", "none")
+    assert solved.exit_code == 0, solved.output
+    return folder / "plan.xlsx", _summary_block(solved.output)
+
+
+def _upload_as_shiny_keeps_it(tmp_path: Path, path: Path, name: str | None = None):
+    from optalloc.web.library import UploadedFile
+
+    kept = tmp_path / "kept" / "0"  # Shiny keeps an upload under a name of its own, without the suffix
+    kept.parent.mkdir(exist_ok=True)
+    kept.write_bytes(path.read_bytes())
+    return [UploadedFile(name or path.name, kept.stat().st_size, kept)]
+
+
+def test_a_workbook_upload_plans_as_import_and_solve(tmp_path, monkeypatch):
+    """A workbook of `optalloc new` through the page's upload handler: the page's summary of it (as the
+    Plan tab draws it) equals what `optalloc import` + `optalloc solve` print on the command line."""
+    from optalloc.outputs import views
+    from optalloc.web.library import load_upload
+    from optalloc.web.planning import Choices, PlanningSession
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "server-tmp"))  # where the server's copies go
+    (tmp_path / "server-tmp").mkdir()
+    book, expected = _workbook_and_summary(tmp_path)
+    spec = load_upload(_upload_as_shiny_keeps_it(tmp_path, book), ROOT / "models" / "rates")
+    assert spec.path == Path("plan.yaml")
+    session = PlanningSession(spec_of=lambda key: spec, scenario_path=lambda key: ROOT / "scenarios" / key)
+    out = session.outcome(Choices("upload 1: plan.xlsx"))
+    assert out.comparison is not None, out.error
+    shown = f"{views.summary_view(out.comparison.summary)}\n{views.levels_line(out.comparison.levels)}"
+    assert shown == expected
+    assert "Musterstadt 2026" in out.problem.name and "expected integrations" in shown
+    assert not list((tmp_path / "server-tmp").iterdir()), "the temporary folders are removed"
+
+
+def _cell(sheet: str, ref: str, value):
+    def change(book):
+        book[sheet][ref] = value
+    return change
+
+
+def _rates_file(value: str):
+    def change(book):
+        ws = book["budget"]
+        row = next(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value == "rates_file")
+        ws.cell(row=row, column=2).value = value
+    return change
+
+
+BAD_WORKBOOKS = {  # as tests/test_excel.py makes them: the template's workbook with one thing wrong
+    "text_in_money.xlsx": _cell("instruments", "F3", "viel"),
+    "no_instruments.xlsx": lambda book: book.remove(book["instruments"]),
+    "merged.xlsx": lambda book: book["instruments"].merge_cells("B3:C3"),
+    "unknown_rates.xlsx": _rates_file("sgb2-defualts"),
+    "csv_renamed.xlsx": None,  # a text file with the workbook's suffix
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_WORKBOOKS))
+def test_a_bad_workbook_upload_gets_the_importers_one_line_error(tmp_path, monkeypatch, name):
+    """The message `optalloc import` prints for the same workbook, word for word."""
+    import openpyxl
+
+    from optalloc.errors import OptallocError
+    from optalloc.model.importer import model_workbook
+    from optalloc.model.template import template_text
+    from optalloc.web.library import load_upload
+
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / name
+    change = BAD_WORKBOOKS[name]
+    if change is None:
+        path.write_bytes(b"name;money\nAktivierung;1500000\n")
+    else:
+        book = openpyxl.load_workbook(io.BytesIO(model_workbook(template_text())))
+        change(book)
+        book.save(path)
+    result = _cli("import", name, "-o", "out.yaml")
+    assert result.exit_code == 1 and not (tmp_path / "out.yaml").exists(), result.output
+    expected = result.stderr.strip().removeprefix("optalloc: ")
+    assert "\n" not in expected and expected.startswith(name)
+    with pytest.raises(OptallocError) as refused:
+        load_upload(_upload_as_shiny_keeps_it(tmp_path, path), ROOT / "models" / "rates")
+    assert str(refused.value) == expected
+
+
+def test_a_workbook_naming_a_rates_file_outside_the_upload_is_refused(tmp_path):
+    """The importer reads the rates file a workbook names: an uploaded one may name no other file on the server."""
+    import openpyxl
+
+    from optalloc.errors import OptallocError
+    from optalloc.model.importer import model_workbook
+    from optalloc.model.template import template_text
+    from optalloc.web.library import load_upload
+
+    for value in ("../../models/rates/x.yaml", str(ROOT / "optalloc" / "rates" / "sgb2-defaults.yaml")):
+        book = openpyxl.load_workbook(io.BytesIO(model_workbook(template_text())))
+        _rates_file(value)(book)
+        path = tmp_path / "far.xlsx"
+        book.save(path)
+        with pytest.raises(OptallocError) as refused:
+            load_upload(_upload_as_shiny_keeps_it(tmp_path, path), ROOT / "models" / "rates")
+        assert str(refused.value).startswith(f"far.xlsx: sheet 'budget', row 6, column B (rates_file): '{value}' — ")
+        assert "no other file on the server" in str(refused.value)
+
+
 @needs_browser
 def test_each_bad_upload_shows_its_one_line_error_and_the_server_lives_on(server, page):
     proc, _ = server
@@ -494,3 +611,17 @@ def test_the_page_tables_equal_reports_compare():
         assert session.comparer.fast(session.planner.token)  # the fast sums, checked against reports, in use
         for name, table in expected.tables().items():
             pd.testing.assert_frame_equal(getattr(got, name), table, rtol=1e-9, atol=1e-6, obj=name)
+
+
+@needs_browser
+def test_a_workbook_uploaded_through_the_page_shows_its_plan(server, page, tmp_path, monkeypatch):
+    """One planning workbook uploaded through the page: the summary `optalloc import` + `optalloc solve`."""
+    proc, _ = server
+    monkeypatch.chdir(tmp_path)
+    book, expected = _workbook_and_summary(tmp_path)
+    _set_budget(page, 0)
+    _set_scenarios(page, [])
+    page.find_element(By.ID, "upload").send_keys(str(book))
+    _wait_for(page, lambda: "Musterstadt" in _text(page, "plan-header") and _summary(page) == expected)
+    assert page.find_element(By.ID, "model").get_attribute("value").endswith(": plan.xlsx")
+    assert not _text(page, "upload-error") and proc.poll() is None

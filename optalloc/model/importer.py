@@ -183,6 +183,24 @@ def import_to_file(workbook: Path | str, target: Path | str | None = None, force
     return write_file(target.parent if str(target.parent) else Path("."), target.name, text)
 
 
+def workbook_rates_file(path: Path | str) -> tuple[Any, str] | None:
+    """The ``rates_file`` a planning workbook names, with the cell it is in (sheet, row, column, field), or
+    None where the workbook names none. Read before importing, so that a caller can refuse a rates file it
+    must not read (the web page: a path outside the upload). Raises InputFileError where the budget sheet
+    cannot be read, as :func:`import_workbook` would."""
+    path = Path(path)
+    book = _open(path)
+    sheets = {ws.title.strip().lower(): ws for ws in book.worksheets}
+    if "budget" not in sheets:
+        return None
+    cells = _Cells()
+    value = _read_budget(str(path), sheets["budget"], cells).get("rates_file")
+    if value is None:
+        return None
+    sheet, row, column, header = cells.at["budget.rates_file"]
+    return value, f"sheet '{sheet}', row {row}, column {column} ({header})"
+
+
 def model_text(model: Mapping[str, Any]) -> str:
     """A model mapping as YAML text, in the order of its sections."""
     return yaml.safe_dump(dict(model), sort_keys=False, allow_unicode=True, width=120, default_flow_style=None)

@@ -63,8 +63,9 @@ def _sidebar(library: ModelLibrary, default_model: str) -> ui.Sidebar:
     lo, hi = (round(v * 100) for v in BUDGET_CHANGE_RANGE)
     return ui.sidebar(
         ui.input_select("model", "Model (models folder)", choices=library.models(), selected=default_model),
-        ui.input_file("upload", "…or upload a model (YAML; with its rates file if it has its own)",
-                      accept=[".yaml", ".yml"], multiple=True, button_label="Upload…"),
+        ui.input_file("upload", "…or upload a model (YAML; with its rates file if it has its own) or a planning "
+                      "workbook (.xlsx, as optalloc new writes it)",
+                      accept=[".yaml", ".yml", ".xlsx"], multiple=True, button_label="Upload…"),
         ui.output_ui("upload_message"),
         ui.input_selectize("scenarios", "Scenarios (applied in the order chosen)", choices=library.scenarios(),
                            multiple=True),

@@ -6,7 +6,9 @@ loaded model is kept for the life of the process (until its file changes), so th
 
 :func:`load_upload` checks an uploaded model (and the rates file it names, if uploaded with it) with the
 same loaders as the command line — the same one-line messages, naming the uploaded file — after a size
-limit. Uploads are parsed as YAML data (the library's bounded, safe reader) and never executed.
+limit. Uploads are parsed as YAML data (the library's bounded, safe reader) and never executed. A planning
+workbook (.xlsx) is turned into a model file by the importer of ``optalloc import`` (in a temporary folder;
+a bad workbook gets that command's one-line error) and that model is then loaded as an uploaded one.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from ..model.loading import Spec, check_plannable, find_rates, is_rates_name, lo
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 """The largest file the page accepts (2 MiB; the Duisburg model is about 90 KiB)."""
 UPLOAD_SUFFIXES = (".yaml", ".yml")
+WORKBOOK_SUFFIX = ".xlsx"
+"""A planning workbook, converted by ``optalloc import``'s importer before it is loaded."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ class ModelLibrary:
 def load_upload(files: list[UploadedFile], rates_dir: Path | None = None) -> Spec:
     """The model a user uploaded, checked as ``optalloc solve`` checks a file before it solves.
 
-    ``files`` holds the model file and, where the model names a rates file of its own, that file. The rates
+    ``files`` holds the model file and, where the model names a rates file of its own, that file; or a planning
+    workbook (.xlsx) alone, which ``optalloc import``'s importer makes into the model file first. The rates
     file the model names is found as the command line finds it — relative to the model (here: among the
     uploaded files), else by its name among the packaged rates files — except that a path leaving the
     upload (``..``, an absolute path) is looked up by its name only, in ``rates_dir`` (the models folder's
@@ -117,16 +122,25 @@ def load_upload(files: list[UploadedFile], rates_dir: Path | None = None) -> Spe
     Raises InputFileError with one line naming the uploaded file, the field, the value and what is
     allowed (the command line's own messages, with the uploaded file's name)."""
     if not files:
-        raise InputFileError("(upload)", "", None, "choose a model file (.yaml) to upload")
+        raise InputFileError("(upload)", "", None, "choose a model file (.yaml) or a planning workbook (.xlsx) "
+                             "to upload")
     if len(files) > 2:
         raise InputFileError(", ".join(f.name for f in files), "", None,
                              "upload one model file, and the rates file it names if it has one of its own")
     for f in files:
-        if not f.name.lower().endswith(UPLOAD_SUFFIXES):
-            raise InputFileError(f.name, "", None, "a model file in YAML (.yaml or .yml)")
+        if not f.name.lower().endswith((*UPLOAD_SUFFIXES, WORKBOOK_SUFFIX)):
+            raise InputFileError(f.name, "", None, "a model file in YAML (.yaml or .yml) or a planning workbook "
+                                 "(.xlsx)")
         if f.size > MAX_UPLOAD_BYTES or f.path.stat().st_size > MAX_UPLOAD_BYTES:
             raise InputFileError(f.name, "", None, f"a file of at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB "
                                  f"(this one has {f.size / (1024 * 1024):,.1f} MiB)")
+    books = [f for f in files if f.name.lower().endswith(WORKBOOK_SUFFIX)]
+    if books:
+        if len(files) > 1:
+            raise InputFileError(", ".join(f.name for f in files), "", None,
+                                 "a planning workbook (.xlsx) alone: its rates file is the name of a packaged one "
+                                 "(sgb2-defaults); for a rates file of your own, upload the model file instead")
+        return _load_workbook(books[0], rates_dir)
     model, rates = _model_and_rates(files)
     folder = Path(tempfile.mkdtemp(prefix="optalloc-upload-"))
     try:
@@ -157,6 +171,45 @@ def load_upload(files: list[UploadedFile], rates_dir: Path | None = None) -> Spe
                              exc.allowed.replace(str(folder) + os.sep, "")) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _load_workbook(book: UploadedFile, rates_dir: Path | None) -> Spec:
+    """An uploaded planning workbook: made into a model file by ``optalloc import``'s importer in a temporary
+    folder, then loaded as an uploaded model file is. A bad workbook raises the importer's one-line error,
+    naming the workbook as uploaded."""
+    from ..model.importer import import_to_file
+
+    folder = Path(tempfile.mkdtemp(prefix="optalloc-workbook-"))
+    try:
+        path = folder / _plain_name(book.name)
+        shutil.copyfile(book.path, path)
+        _refuse_rates_outside(path, folder)
+        model_path = import_to_file(path)
+        return load_upload([UploadedFile(model_path.name, model_path.stat().st_size, model_path)], rates_dir)
+    except InputFileError as exc:
+        raise InputFileError(_outside(exc.file, folder), exc.field, exc.value,
+                             exc.allowed.replace(str(folder) + os.sep, "")) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _refuse_rates_outside(path: Path, folder: Path) -> None:
+    """Refuse a workbook whose ``rates_file`` is a path leaving the upload (``..``, an absolute path): the
+    importer reads the rates file it names, and no file on the server outside the upload may be read so. A
+    workbook whose budget sheet cannot be read is left to the importer to refuse, with its own message."""
+    from ..model.importer import workbook_rates_file
+
+    try:
+        named = workbook_rates_file(path)
+    except OptallocError:
+        return
+    if named is None:
+        return
+    value, where = named
+    if isinstance(value, str) and value.strip() and not is_rates_name(value) and _inside(folder, value) is None:
+        raise InputFileError(str(path), where, value,
+                             "the name of a packaged rates file (sgb2-defaults) or a path inside the upload: an "
+                             "uploaded workbook names no other file on the server")
 
 
 def _rates_by_name(named: PurePosixPath, rates_dir: Path | None, model_path: Path) -> Path | None:
