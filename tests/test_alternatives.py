@@ -17,6 +17,7 @@ from click.testing import CliRunner
 import optalloc as oa
 from cli import main
 from optalloc.solving.lp import build_lp
+from optalloc.solving.solve import make_solver
 from optalloc.outputs.option_views import corridors_view
 
 from . import independent_check as ic
@@ -130,7 +131,7 @@ def test_the_least_euros_agree_with_a_second_program(problem, front, share):
     lp.prob.addConstraint(lp.integrations >= front.table.at[("euros", share), "target"], "reach")
     lp.prob.sense = pulp.LpMinimize
     lp.prob.setObjective(pulp.LpAffineExpression(moves))
-    assert lp.prob.solve(pulp.PULP_CBC_CMD(msg=False)) == pulp.LpStatusOptimal
+    assert lp.prob.solve(make_solver("cbc")) == pulp.LpStatusOptimal
     least = float(pulp.value(lp.prob.objective))
     found = raw_euros(front.plans[("euros", share)].plan.levels, {i: d["official"] for i, d in DERIVED.items()})
     assert found == pytest.approx(least, rel=1e-6, abs=0.05)
@@ -200,7 +201,7 @@ def test_no_plan_within_epsilon_goes_beyond_a_corridor_end(problem, corr):
                 assert row[end] == inst.at[iid, "lower" if end == "least" else "upper"]
                 continue
             lp = build_lp(problem, fixed_levels={iid: row[end] + step})
-            status = lp.prob.solve(pulp.PULP_CBC_CMD(msg=False))
+            status = lp.prob.solve(make_solver("cbc"))
             assert status == pulp.LpStatusInfeasible or float(pulp.value(lp.integrations)) < corr.floor, (iid, end)
             probed += 1
     assert probed >= 10
