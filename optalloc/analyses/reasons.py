@@ -15,6 +15,8 @@ that is not an optimum) the binding rows and bounds decide, in the same order of
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -44,25 +46,31 @@ def level_reasons(solution: Solution) -> pd.DataFrame:
     members = solution.level_rows
     checks = solution.checks.set_index("name")
     binding = set(checks.index[checks["binding"] & checks["ok"]])
-    duals = solution.duals
+    duals = solution.duals.to_dict() if solution.duals is not None else None
+    reduced = solution.reduced_costs.to_dict() if solution.reduced_costs is not None else {}
+    # plain dicts per row: a pandas look-up per cell would make this the slowest part of a report
+    by_id = inst[list(_COLUMNS)].to_dict("index")
+    x_of = levels.to_dict()
     rows = []
     for iid in inst.index[~inst["fixed"]]:
-        x = float(levels[iid])
-        lo, hi = _bounds(inst, iid, solution.integer)
+        rec = by_id[iid]
+        x = float(x_of[iid])
+        lo, hi = _bounds(rec, solution.integer)
         near = max(1e-3, 1e-7 * abs(x))  # a solver's tolerance on the optimum leaves levels this close
         at = "lower" if x <= lo + near else "upper" if x >= hi - near else ""
-        weight = float(inst.at[iid, "weight"])
+        weight = float(rec["weight"])
         last, following, kink = problem.rates_around(iid, x, near)
         last, following = last * weight, following * weight
         price = _money_price(duals, members[iid]) if duals is not None else math.nan
         up, down = following - price, last - price
         if duals is not None:
-            set_by, limit = _from_duals(solution, iid, at, up, down, kink, members[iid], duals)
+            set_by, limit = _from_duals(rec, iid, at, up, down, kink, members[iid], duals,
+                                        float(reduced.get(iid, 0.0)))
         else:
-            set_by, limit = _from_binding(problem, iid, at, kink, members[iid], binding)
-        what = _label(solution, iid, limit)
-        unit = str(inst.at[iid, "unit"])
-        rows.append({"id": iid, "instrument": inst.at[iid, "name"], "level": x, "official": float(inst.at[iid, "official"]),
+            set_by, limit = _from_binding(rec, iid, at, kink, members[iid], binding)
+        what = _label(solution, rec, limit)
+        unit = str(rec["unit"])
+        rows.append({"id": iid, "instrument": rec["name"], "level": x, "official": float(rec["official"]),
                      "set_by": set_by, "limit": limit, "what": what, "next_entry": up, "last_entry": down,
                      "meaning": _words(iid, x, set_by, what, up, down, unit), "unit": unit})
     cols = ["id", "instrument", "level", "official", "set_by", "limit", "what", "next_entry", "last_entry", "meaning",
@@ -70,11 +78,16 @@ def level_reasons(solution: Solution) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).set_index("id")
 
 
-def _bounds(inst: pd.DataFrame, iid: str, integer: bool) -> tuple[float, float]:
+_COLUMNS = ("name", "official", "unit", "weight", "lower", "upper", "lot", "lower_source", "upper_source",
+            "lower_note", "upper_note")
+"""The columns of the instruments table the reasons read."""
+
+
+def _bounds(rec: Mapping[str, Any], integer: bool) -> tuple[float, float]:
     """A row's bounds as the LP had them (in whole-entry mode rounded inward to whole entries or lots)."""
-    lo, hi = float(inst.at[iid, "lower"]), float(inst.at[iid, "upper"])
-    if integer and inst.at[iid, "unit"] == "entries" and lo < hi:
-        return whole_bounds(lo, hi, int(inst.at[iid, "lot"]))
+    lo, hi = float(rec["lower"]), float(rec["upper"])
+    if integer and rec["unit"] == "entries" and lo < hi:
+        return whole_bounds(lo, hi, int(rec["lot"]))
     return lo, hi
 
 
@@ -83,13 +96,13 @@ def counts(reasons: pd.DataFrame) -> pd.Series:
     return reasons["set_by"].value_counts().reindex(CATEGORIES, fill_value=0)
 
 
-def _money_price(duals: pd.Series, rows: list[tuple[str, str, float]]) -> float:
+def _money_price(duals: Mapping[str, float], rows: list[tuple[str, str, float]]) -> float:
     """Integrations the money of one entry could buy elsewhere: Σ shadow price × cost over the money rows."""
     return sum(float(duals.get(name, 0.0)) * coef for name, kind, coef in rows if kind in _MONEY)
 
 
-def _from_duals(solution: Solution, iid: str, at: str, up: float, down: float, kink: bool,
-                rows: list[tuple[str, str, float]], duals: pd.Series) -> tuple[str, str]:
+def _from_duals(rec: Mapping[str, Any], iid: str, at: str, up: float, down: float, kink: bool,
+                rows: list[tuple[str, str, float]], duals: Mapping[str, float], bound_rc: float) -> tuple[str, str]:
     """The category and limit from the duals (see the module docstring).
 
     A row at its own bound whose reduced cost points outward (it would gain from moving past it) is set by
@@ -97,10 +110,8 @@ def _from_duals(solution: Solution, iid: str, at: str, up: float, down: float, k
     by the shared limit that holds it most. A row at a kink of its response is set by its diminishing
     returns unless, on money alone, it would move and a shared limit holds it; a row inside a segment is
     held by such a limit, or else it takes what the budget leaves."""
-    rc = solution.reduced_costs
-    bound_rc = float(rc[iid]) if rc is not None else 0.0
     if (at == "upper" and bound_rc > TOLERANCE) or (at == "lower" and bound_rc < -TOLERANCE):
-        return _bound(solution.problem, iid, at)
+        return _bound(rec, iid, at)
     others = sum(float(duals.get(name, 0.0)) * coef for name, kind, coef in rows if kind not in _MONEY)
     for worth, direction in ((up - others, +1.0), (others - down, -1.0), (up, +1.0), (-down, -1.0)):
         if worth > TOLERANCE:
@@ -110,11 +121,11 @@ def _from_duals(solution: Solution, iid: str, at: str, up: float, down: float, k
     if kink and up < down - TOLERANCE:
         return "diminishing returns", "its response"
     if at:
-        return _bound(solution.problem, iid, at)
+        return _bound(rec, iid, at)
     return "budget", _money_row(rows)
 
 
-def _holding(rows: list[tuple[str, str, float]], duals: pd.Series, direction: float) -> tuple[str, str] | None:
+def _holding(rows: list[tuple[str, str, float]], duals: Mapping[str, float], direction: float) -> tuple[str, str] | None:
     """The shared limit whose shadow price holds the row most in ``direction`` (+1: from growing)."""
     holds = []
     for name, kind, coef in rows:
@@ -129,17 +140,17 @@ def _holding(rows: list[tuple[str, str, float]], duals: pd.Series, direction: fl
     return _KIND.get(kind, kind), name
 
 
-def _bound(problem, iid: str, at: str) -> tuple[str, str]:
-    source = problem.instruments.at[iid, f"{at}_source"]
+def _bound(rec: Mapping[str, Any], iid: str, at: str) -> tuple[str, str]:
+    source = rec[f"{at}_source"]
     return _BOUND.get(source, "policy"), f"entries_{'min' if at == 'lower' else 'max'}:{iid}"
 
 
-def _from_binding(problem, iid: str, at: str, kink: bool, rows: list[tuple[str, str, float]],
+def _from_binding(rec: Mapping[str, Any], iid: str, at: str, kink: bool, rows: list[tuple[str, str, float]],
                   binding: set[str]) -> tuple[str, str]:
     """Without duals (whole entries): the row's own bound, else a binding limit it is in, else its kink,
     else the money."""
     if at:
-        return _bound(problem, iid, at)
+        return _bound(rec, iid, at)
     for kind in _PRECEDENCE:
         for name, k, _ in rows:
             if k == kind and name in binding:
@@ -157,12 +168,11 @@ def _money_row(rows: list[tuple[str, str, float]]) -> str:
     return "budget:new_business"
 
 
-def _label(solution: Solution, iid: str, limit: str) -> str:
+def _label(solution: Solution, rec: Mapping[str, Any], limit: str) -> str:
     """The limit in words: a row's label, or where a bound comes from."""
-    inst = solution.problem.instruments
     if limit.startswith(("entries_min:", "entries_max:")):
         side = "lower" if limit.startswith("entries_min") else "upper"
-        return f"{inst.at[iid, side + '_note']}"
+        return f"{rec[side + '_note']}"
     if limit == "its response":
         return "its own diminishing returns"
     info = solution.rows.get(limit)
