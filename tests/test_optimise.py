@@ -266,7 +266,7 @@ def test_more_budget_never_lowers_the_optimum(spec):
 def test_least_money_keeps_the_optimum_and_spends_no_more(problem, optimal_plan, reading):
     lean = optimise(problem, least_money=True)
     assert_keeps_every_rule(reading, lean)
-    assert math.isclose(lean.integrations, optimal_plan.integrations, rel_tol=1e-8)
+    assert math.isclose(lean.integrations, optimal_plan.integrations, rel_tol=1e-12)
     assert sum(raw_pool_cents(reading, lean).values()) <= sum(raw_pool_cents(reading, optimal_plan).values())
 
 
@@ -495,17 +495,17 @@ def _dear_row_first_under_an_entries_cap(dear: str, cheap: str) -> tuple[dict, d
 
 def _assert_the_least_money_by_hand(pair, dear: str, cheap: str) -> None:
     """optimise --least-money gives 5 dear and 15 cheap entries: every rule of the raw reading kept, its 10
-    integrations and its 2,500 € recomputed from the raw reading — the integrations within the slack the later
-    passes keep the optimum to (lp.OPTIMUM_TOLERANCE, 10⁻⁹ of the scaled objective: here 10⁻⁸ integrations, which
-    the tie-break may use), the levels to 10⁻⁶, the money to the cent."""
+    integrations and its 2,500 € recomputed from the raw reading — exactly, to a double's rounding: the passes
+    run on optimal faces and give up no tolerance (they kept the optimum to 10⁻⁹ of it as a row before, and
+    the tie-break spent that slack: 5.000000025 entries, 10 − 10⁻⁸ integrations)."""
     from .test_properties import problem_of
 
     lean = optimise(problem_of(pair), least_money=True)
     reading = rc.read(pair[0], rates=pair[1])
     levels, split = lean.plan.levels.to_dict(), dict(lean.plan.split)
     assert rc.violations(reading, levels, split) == []
-    assert rc.integrations(reading, levels) == pytest.approx(10.0, rel=2e-9)
-    assert levels == pytest.approx({dear: 5.0, cheap: 15.0}, abs=1e-6)
+    assert rc.integrations(reading, levels) == pytest.approx(10.0, rel=1e-12)
+    assert levels == pytest.approx({dear: 5.0, cheap: 15.0}, abs=1e-9)
     assert sum(rc.pool_cents(reading, levels, split).values()) == 2500_00
 
 

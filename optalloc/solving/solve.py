@@ -4,7 +4,8 @@
 
 1. maximise expected integrations (duals and reduced costs are read here, with the sign of the
    maximisation: PuLP hands HiGHS the negated objective and does not negate the duals back);
-2. optionally (``least_money``) keep the optimum and spend the least money, leaving a reserve;
+2. optionally (``least_money``) spend the least money for the optimum, leaving a reserve: on the optimal
+   face of pass 1 (for whole entries, which have no duals, with the optimum kept as a row);
 3. where several plans are equally good, break the tie on the optimal face (variables with a nonzero
    reduced cost fixed, rows with a nonzero dual held tight) by preferring earlier rows of the model — the
    same plan on every solver, warm or cold, at exactly the optimum.
@@ -159,6 +160,13 @@ def _fix_to_optimal_face(lp: LinearProgram) -> None:
             c.sense = pulp.LpConstraintEQ
 
 
+def _money_scale(lp: LinearProgram) -> float:
+    """The largest cost per unit in the money objective, so that the least-money pass sees coefficients near 1
+    (its reduced costs are then compared with :data:`DUAL_TOLERANCE` as the first pass's are)."""
+    largest = max((abs(float(c)) for c in lp.money.values()), default=0.0)
+    return largest if 0.0 < largest < float("inf") else 1.0
+
+
 def _read_plan(lp: LinearProgram) -> Plan:
     inst = lp.problem.instruments
     levels = {}
@@ -293,13 +301,23 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         lp, rest = _cross_check_on_highs(problem, lp), "highs"
         if not integer:  # the plan is taken on HiGHS's face: read its duals too, so reports agree across solvers
             duals, reduced = _read_duals(lp, "highs")
-    if least_money or integer:
-        # keep the optimum (and the least money) as rows, then prefer earlier rows within them; a MIP's
-        # optimum is taken at its whole entries, within the MIP's integrality tolerance
-        if integer:
-            lp.keep_optimum(integrations_of(problem, _read_plan(lp).levels) / lp.scale, tolerance=1e-7)
-        else:
-            lp.keep_optimum(float(pulp.value(lp.objective) or 0.0))
+    if least_money and not integer:
+        # lexicographic on optimal faces, exactly: the most integrations, then the least money among those
+        # plans, then the preference among those; no pass gives up a tolerance of the one before
+        _fix_to_optimal_face(lp)
+        lp.prob.sense = pulp.LpMinimize
+        lp.prob.setObjective(lp.money * (1.0 / _money_scale(lp)))
+        if _run(lp, rest) != "Optimal":
+            raise SolverError(f"{problem.name}: the least-money pass did not finish")
+        _fix_to_optimal_face(lp)
+        lp.prob.sense = pulp.LpMaximize
+        lp.prob.setObjective(preference(lp))
+        if _run(lp, rest) != "Optimal":
+            raise SolverError(f"{problem.name}: the tie-break pass did not finish")
+    elif integer:
+        # whole entries have no duals to fix a face by: keep the MIP's optimum (taken at its whole entries,
+        # within the MIP's integrality tolerance) and the least money as rows, then prefer earlier rows
+        lp.keep_optimum(integrations_of(problem, _read_plan(lp).levels) / lp.scale, tolerance=1e-7)
         if least_money:
             lp.prob.sense = pulp.LpMinimize
             lp.prob.setObjective(lp.money)
