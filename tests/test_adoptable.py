@@ -9,7 +9,6 @@ import re
 
 import numpy as np
 import pytest
-import yaml
 from click.testing import CliRunner
 
 import optalloc as oa
@@ -18,11 +17,11 @@ from optalloc.analyses.reasons import CATEGORIES, counts
 from optalloc.solving.solve import official, optimise
 
 from . import independent_check as ic
-from .conftest import MODEL, RATES
+from .conftest import MODEL, RATES, raw_yaml
 from .helpers import plan_dict
 
-RAW = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
-RAW_RATES = yaml.safe_load(RATES.read_text(encoding="utf-8"))
+RAW = raw_yaml(MODEL)
+RAW_RATES = raw_yaml(RATES)
 BOXES = ((0.5, 1.5), (0.8, 1.2), (0.0, 2.0))
 
 

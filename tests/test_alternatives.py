@@ -11,7 +11,6 @@ import json
 
 import pulp
 import pytest
-import yaml
 from click.testing import CliRunner
 
 import optalloc as oa
@@ -21,10 +20,10 @@ from optalloc.solving.solve import make_solver
 from optalloc.outputs.option_views import corridors_view
 
 from . import independent_check as ic
-from .conftest import MODEL, RATES, ROOT
+from .conftest import MODEL, RATES, ROOT, raw_yaml
 
-RAW = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
-RAW_RATES = yaml.safe_load(RATES.read_text(encoding="utf-8"))
+RAW = raw_yaml(MODEL)
+RAW_RATES = raw_yaml(RATES)
 DERIVED = ic.derive(RAW)["rows"]
 COST = {iid: sum(per for per, _ in info["costs"]) for iid, info in DERIVED.items()}  # € per unit, all pools
 

@@ -40,13 +40,13 @@ from optalloc.model.loading import load_model
 from optalloc.analyses.sweeps import cut_order, sweep_budget
 from optalloc.outputs.text import printable, terminal_safe
 
-from .conftest import MODEL, RATES, ROOT
+from .conftest import MODEL, RATES, ROOT, SAFE_LOADER
 from .helpers import assert_one_clear_line
 
 SECONDS = 5  # no case may take longer (the alarm fails it)
 MEGABYTES = 500  # nor hold more Python memory than this (tracemalloc's peak)
 TEXT = MODEL.read_text(encoding="utf-8").replace("rates_file: rates/sgb2-defaults.yaml", f"rates_file: {RATES}")
-BASE = yaml.safe_load(TEXT)
+BASE = yaml.load(TEXT, Loader=SAFE_LOADER)
 FIXED = ("prepaid", "partly_prepaid", "external", "money_only", "info")
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml writes the generated models quicker
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 import optalloc as oa
@@ -18,11 +17,11 @@ from optalloc.outputs.export import write_solution
 from optalloc.analyses.planfile import read_plan_file
 
 from . import independent_check as ic
-from .conftest import MODEL, RATES
+from .conftest import MODEL, RATES, raw_yaml
 from .helpers import assert_one_clear_line
 
-RAW = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
-RAW_RATES = yaml.safe_load(RATES.read_text(encoding="utf-8"))
+RAW = raw_yaml(MODEL)
+RAW_RATES = raw_yaml(RATES)
 DERIVED = ic.derive(RAW)
 OFFICIAL = {i: info["official"] for i, info in DERIVED["rows"].items()}
 

@@ -15,11 +15,11 @@ import optalloc as oa
 from cli import main
 
 from . import independent_check as ic
-from .conftest import MODEL, RATES
+from .conftest import MODEL, RATES, raw_yaml
 from .helpers import plan_dict
 
-RAW = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
-RAW_RATES = yaml.safe_load(RATES.read_text(encoding="utf-8"))
+RAW = raw_yaml(MODEL)
+RAW_RATES = raw_yaml(RATES)
 DRAWS = 300
 
 
@@ -160,7 +160,7 @@ def test_every_value_of_information_is_at_least_zero_and_at_most_knowing_everyth
 
 
 def test_collapsed_ranges_give_the_deterministic_optimum_with_no_spread(tmp_path):
-    rates = yaml.safe_load(RATES.read_text(encoding="utf-8"))
+    rates = raw_yaml(RATES)
     for cls in rates["classes"].values():
         for basis in ("gross", "net"):
             cls[basis]["low"] = cls[basis]["high"] = cls[basis]["value"]

@@ -19,11 +19,11 @@ from optalloc.analyses import stages as st
 from optalloc.analyses import timing as tm
 
 from . import independent_check as ic
-from .conftest import MODEL
+from .conftest import MODEL, raw_yaml
 
 TIMING = MODEL.with_name("duisburg-2016-timing.yaml")
-RAW = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
-RAW_TIMING = yaml.safe_load(TIMING.read_text(encoding="utf-8"))
+RAW = raw_yaml(MODEL)
+RAW_TIMING = raw_yaml(TIMING)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_months_add_up_to_each_rows_year_to_the_cent(year, timing, problem):
 def test_with_the_official_spread_and_no_timing_limits_the_yearly_optimum_comes_back(problem, tmp_path):
     """The quarter layer only moves money in time: spread as the official plan, with no lead time, intake or
     commitment limit, it must give exactly the yearly optimum of optalloc solve (a second, separate LP)."""
-    raw = yaml.safe_load(TIMING.read_text(encoding="utf-8"))
+    raw = raw_yaml(TIMING)
     raw["lead_time"]["months"] = 0
     raw["intake"]["max_quarter_share"] = 1.0
     raw["commitments"]["limit_next_year"] = raw["commitments"]["limit_year_after"] = 1e10
@@ -176,7 +176,7 @@ def test_cli_prints_the_year_and_writes_its_tables(tmp_path):
 
 
 def test_a_timing_file_naming_an_unknown_row_is_refused(tmp_path):
-    raw = yaml.safe_load(TIMING.read_text(encoding="utf-8"))
+    raw = raw_yaml(TIMING)
     raw["durations"]["fwb"] = {"months": 9}
     path = tmp_path / "bad-timing.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
