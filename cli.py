@@ -248,23 +248,43 @@ def sweep(model: Path, scenarios: tuple[Path, ...], budget_range: str, steps: in
               help="Count gross integration rates or net effects (default: the rates file's).")
 @rates_option
 @linear_option
+@click.option("--year", "with_year", is_flag=True,
+              help="Also price the commitment limits and the reserve, with the year planned by quarter (the "
+                   "model's timing file, as optalloc year reads it).")
+@click.option("--timing", type=click.Path(path_type=Path), default=None,
+              help="With --year: the timing file (default: <model>-timing.yaml beside the model).")
 @click.option("--out", type=_OutFolder(), default=None,
               help="Write the tables as CSV into this folder, or as one workbook to a path ending in .xlsx.")
 @_guarded
 def explain(model: Path, scenarios: tuple[Path, ...], basis: str | None, rates: Path | None, linear: bool,
-            out: Path | None) -> None:
+            with_year: bool, timing: Path | None, out: Path | None) -> None:
     """Why the optimal plan of MODEL is what it is: binding constraints with their shadow prices, every
     instrument's reduced cost and the range of its rate over which the mix stays optimal, in words.
     An infeasible scenario gets a diagnosis: what collides and the smallest changes that fix it."""
     from optalloc.analyses.explanation import explain as explain_plan
+    from optalloc.errors import UsageError
     from optalloc.outputs.views import explanation_view
 
+    if timing is not None and not with_year:
+        raise UsageError("--timing", str(timing), "only with --year (the timing file prices the year's limits)")
     _writable(out)
     problem = _problem(model, rates, scenarios, basis, linear)
+    if with_year:  # the timing file read first: a bad one is refused before anything is printed
+        from optalloc.analyses.timing import default_timing_path, load_timing
+
+        year_timing = load_timing(timing or default_timing_path(model), problem)
     why = explain_plan(problem)
     click.echo(explanation_view(why))
+    tables = {"constraints": why.constraints, "instruments": why.instruments, "levels": why.levels}
+    if with_year:
+        from optalloc.analyses.stages import plan_year
+        from optalloc.outputs.views import year_prices_view
+
+        the_year = plan_year(problem, year_timing, staged=False)
+        click.echo("")
+        click.echo(year_prices_view(the_year))
+        tables["year_commitments"] = the_year.commitments
     if out is not None:
-        tables = {"constraints": why.constraints, "instruments": why.instruments, "levels": why.levels}
         if _is_workbook(out):
             _write_workbook(out, problem, tables)
         else:

@@ -238,3 +238,40 @@ def test_the_workbook_holds_the_csv_figures_to_the_cent(tmp_path):
     header = [str(h) for h in rows[0]]
     col = header.index("optimal")
     assert [cents(r[col]) for r in rows[1:13]] == [cents(v) for v in csv["optimal"]]
+
+
+def test_explain_year_prices_each_commitment_limit_as_a_re_solve_finds_it(problem, timing, tmp_path):
+    """explain --year: each commitment limit's price per 1,000 € is what 1,000 € more of that limit gains in a
+    re-solve of the quarterly LP (a second computation: the dual against the difference of two optima); the
+    reserve's worth is the gain of a re-solve with the reserve planned; the table and the CSV agree."""
+    import re
+
+    out = tmp_path / "why"
+    result = CliRunner().invoke(main, ["explain", str(MODEL), "--year", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "commitment limits: official / official / official (assumption)" in text
+    printed = dict(re.findall(r"^(\d{4}\+?)\s+[\d,.]+\s+[\d,.]+\s+(?:yes|no)\s+([\d.]+)$", text, flags=re.M))
+    assert set(printed) == {"2017", "2018", "2019+"}, text
+    base = tm.solve_timed(problem, timing)
+    for key, year in (("next_year", "2017"), ("year_after", "2018"), ("later", "2019+")):
+        limits = dict(base.limits)
+        limits[key] += 1000.0
+        gain = tm.solve_timed(problem, timing, limits=limits).integrations - base.integrations
+        assert float(printed[year]) == pytest.approx(gain, abs=5e-5), (year, gain)
+    released = oa.load(MODEL, scenarios=[{"name": "reserve released", "budget": {"reserve_amount": 0}}])
+    worth = tm.solve_timed(released, timing, limits=base.limits).integrations - base.integrations
+    said = re.search(r"planning the reserve kept for the year \(931,377\.64 €\) adds ([\d.]+) integrations", text)
+    assert said and float(said.group(1)) == pytest.approx(worth, abs=0.05), text
+    csv = (out / "year_commitments.csv").read_text(encoding="utf-8")
+    assert csv.splitlines()[0].startswith("year,") and "2017" in csv
+
+
+def test_explain_timing_without_year_and_a_missing_timing_file_are_refused():
+    alone = CliRunner().invoke(main, ["explain", str(MODEL), "--timing", str(TIMING)])
+    assert alone.exit_code == 2 and alone.output.strip() == (
+        f"optalloc: --timing: '{TIMING}' — only with --year (the timing file prices the year's limits)")
+    small = MODEL.with_name("example-money-only.yaml")
+    missing = CliRunner().invoke(main, ["explain", str(small), "--year"])
+    assert missing.exit_code == 1 and missing.output.strip() == (
+        f"optalloc: {small.with_name('example-money-only-timing.yaml')} — no such file: give the path of a timing file")

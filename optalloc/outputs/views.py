@@ -715,6 +715,43 @@ def _box_note(problem, iid: str) -> str:
 # ----- the year in quarters, commitments, stages -----
 
 
+def _money_worth_line(y) -> str:
+    """What a euro more is worth in the year planned by quarter: budget, next year's commitment room, reserve."""
+    com = y.commitments
+    reserve = float(y.problem.budget.reserve)
+    return (f"worth of money, planned by quarter: {number(y.timed.prices['budget'] * 1000, 4)} integrations per 1,000 € "
+            f"more new-business budget, {number(com['per_1000_eur'].iloc[0], 4)} per 1,000 € more commitment room for "
+            f"{com.index[0]}" + (f"; planning the reserve kept for the year ({money(reserve)} €) adds "
+                                 f"{number(y.reserve_worth, 1)} integrations (re-solved)" if reserve > 0 else ""))
+
+
+def year_prices_view(y) -> str:
+    """For ``optalloc explain --year``: what the commitment limits (Verpflichtungsermächtigungen) and the reserve
+    are worth when the year is planned by quarter, with the timing assumptions they rest on."""
+    from ..analyses.timing import cash_limit_words
+
+    com = y.commitments.copy()
+    com["year"] = com.index
+    com["binds"] = (com["limit"] - com["optimal"]).abs() <= 0.01
+    reserve = float(y.problem.budget.reserve)
+    lines = [f"The year {y.timing.year} planned by quarter (timing: {y.timing.path.name}; optalloc year shows cash per "
+             "month, entries by quarter and decisions in stages)",
+             "assumptions (not findings on their own): " + "; ".join(cash_limit_words(y.timing)), "",
+             render(com, [
+                 Col("year", "commitments into", align="<"),
+                 Col("optimal", "optimal €", money),
+                 Col("limit", "limit €", money),
+                 Col("binds", "binds", lambda v: "yes" if v else "no"),
+                 Col("per_1000_eur", "per 1,000 € more limit", lambda v: number(v, 4)),
+             ], title="What the commitment limits are worth (expected integrations per 1,000 € more room; the "
+                      "limits are the timing file's, an assumption)"),
+             "", _money_worth_line(y)]
+    if reserve > 0:
+        lines.append(f"the reserve ({money(reserve)} €) is held back for the year by the model's budget; its worth "
+                     "is the gain of a re-solve with the reserve planned, not a price at the margin")
+    return "\n".join(lines)
+
+
 def year_report(y, rows: int = 12) -> str:
     """Cash per month, commitments, the plan by quarter, and decisions in stages."""
     from ..analyses.timing import cash_limit_words
@@ -761,12 +798,7 @@ def year_report(y, rows: int = 12) -> str:
         Col("per_1000_eur", "per 1,000 € more limit", lambda v: number(v, 4)),
     ], title="Commitments into later years (Verpflichtungen) of this year's entries (money rules such as "
              "fbw_no_cut count this year's cash)")]
-    budget_price = y.timed.prices["budget"] * 1000
-    reserve = float(y.problem.budget.reserve)
-    parts.append(f"worth of money, planned by quarter: {number(budget_price, 4)} integrations per 1,000 € more "
-                 f"new-business budget, {number(com['per_1000_eur'].iloc[0], 4)} per 1,000 € more commitment room for "
-                 f"{com.index[0]}" + (f"; planning the reserve kept for the year ({money(reserve)} €) adds "
-                                      f"{number(y.reserve_worth, 1)} integrations (re-solved)" if reserve > 0 else ""))
+    parts.append(_money_worth_line(y))
     over = com[com["yearly_optimum"] > com["limit"] + 0.005]
     if len(over):
         parts.append(f"the yearly optimum (optalloc solve) binds more than the limit in {', '.join(map(str, over.index))}: "
