@@ -284,3 +284,22 @@ def test_a_file_that_is_no_workbook_gets_one_line(tmp_path, name, content, fragm
 def test_a_missing_workbook_gets_one_line(tmp_path):
     path = tmp_path / "nowhere.xlsx"
     assert_one_clear_line(CliRunner().invoke(main, ["import", str(path)]), str(path), ("no such file",))
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_read(tmp_path, template_book, monkeypatch):
+    """A zip bomb: the template workbook with one more part of zeros that unpacks past the limit (lowered here to
+    1 MiB, so that the test packs 2 MiB, not gigabytes) is refused in one line; openpyxl never opens it."""
+    import zipfile
+
+    from optalloc.model import importer
+
+    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    path = _write(tmp_path, "bomb.xlsx", template_book)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/padding.bin", b"\0" * (2 * 1024 * 1024))
+    assert path.stat().st_size < 1024 * 1024
+    opened = []
+    monkeypatch.setattr("openpyxl.load_workbook", lambda *a, **k: opened.append(a))
+    result = CliRunner().invoke(main, ["import", str(path)])
+    assert_one_clear_line(result, str(path), ("unpacks to 2 MiB", "at most 1 MiB", "zip bomb"))
+    assert opened == []

@@ -226,6 +226,7 @@ def _open(path: Path):
     if not head.startswith(b"PK"):
         kind = "a text or CSV file" if all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "not a workbook"
         raise InputFileError(file, "", NOT_SHOWN, f"is {kind}, not an Excel workbook: save it as .xlsx")
+    _refuse_unpacking_too_large(file, path)
     try:
         return load_workbook(path, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -234,6 +235,24 @@ def _open(path: Path):
     except Exception as exc:  # noqa: BLE001 - openpyxl raises its own kinds for a broken file
         raise InputFileError(file, "", NOT_SHOWN, f"cannot be read as an Excel workbook (.xlsx): "
                              f"{type(exc).__name__}") from None
+
+
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+"""The most a workbook may unpack to (an .xlsx is a zip archive): a planning workbook unpacks to a few MiB, and a
+small file that unpacks to gigabytes (a zip bomb) would fill the memory of whoever reads it, the web page's too."""
+
+
+def _refuse_unpacking_too_large(file: str, path: Path) -> None:
+    """Refuse a workbook whose parts, unpacked, add up to more than :data:`MAX_UNPACKED_BYTES` (as the archive's
+    directory states them; a broken archive is left to openpyxl's own message)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InputFileError(file, "", NOT_SHOWN, f"unpacks to {unpacked / (1024 * 1024):,.0f} MiB: a planning "
+                             f"workbook unpacks to at most {MAX_UNPACKED_BYTES // (1024 * 1024)} MiB (a zip bomb?)")
 
 
 def _refuse_merged(file: str, ws) -> None:
