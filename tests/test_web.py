@@ -577,8 +577,9 @@ def test_an_upload_too_large_is_refused_and_the_server_lives_on(server, page, tm
     big = tmp_path / "big.yaml"
     big.write_text("# " + "x" * (3 * 1024 * 1024) + "\n", encoding="utf-8")
     page.find_element(By.ID, "upload").send_keys(str(big))
-    shown = _wait_for(page, lambda: page.execute_script(
-        "const p = document.querySelector('#upload_progress'); return p ? p.textContent.trim() : '';"))
+    # while the file goes up the progress bar shows its name; the refusal replaces it
+    shown = _wait_for(page, lambda: (lambda text: text if text not in ("", big.name) else "")(page.execute_script(
+        "const p = document.querySelector('#upload_progress'); return p ? p.textContent.trim() : '';")))
     assert shown == "the file is larger than 2 MiB, the most an upload may be"
     assert proc.poll() is None
     page.get(url)
@@ -616,9 +617,11 @@ def test_the_page_tables_equal_reports_compare():
 @needs_browser
 def test_a_workbook_uploaded_through_the_page_shows_its_plan(server, page, tmp_path, monkeypatch):
     """One planning workbook uploaded through the page: the summary `optalloc import` + `optalloc solve`."""
-    proc, _ = server
+    proc, url = server
     monkeypatch.chdir(tmp_path)
     book, expected = _workbook_and_summary(tmp_path)
+    page.get(url)  # a fresh page: not the state an earlier test left
+    _wait_for(page, lambda: _summary(page))
     _set_budget(page, 0)
     _set_scenarios(page, [])
     page.find_element(By.ID, "upload").send_keys(str(book))
