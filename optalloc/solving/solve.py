@@ -167,6 +167,14 @@ def _money_scale(lp: LinearProgram) -> float:
     return largest if 0.0 < largest < float("inf") else 1.0
 
 
+def _run_pass(lp: LinearProgram, solver: str, sense: int, objective: pulp.LpAffineExpression, name: str) -> None:
+    """A later pass on the same LP: a new objective, solved; raises SolverError where it does not finish."""
+    lp.prob.sense = sense
+    lp.prob.setObjective(objective)
+    if _run(lp, solver) != "Optimal":
+        raise SolverError(f"{lp.problem.name}: the {name} pass did not finish")
+
+
 def _read_plan(lp: LinearProgram) -> Plan:
     inst = lp.problem.instruments
     levels = {}
@@ -301,40 +309,28 @@ def optimise(problem: Problem, solver: str = "highs", integer: bool = False, lea
         lp, rest = _cross_check_on_highs(problem, lp), "highs"
         if not integer:  # the plan is taken on HiGHS's face: read its duals too, so reports agree across solvers
             duals, reduced = _read_duals(lp, "highs")
-    if least_money and not integer:
-        # lexicographic on optimal faces, exactly: the most integrations, then the least money among those
-        # plans, then the preference among those; no pass gives up a tolerance of the one before
-        _fix_to_optimal_face(lp)
-        lp.prob.sense = pulp.LpMinimize
-        lp.prob.setObjective(lp.money * (1.0 / _money_scale(lp)))
-        if _run(lp, rest) != "Optimal":
-            raise SolverError(f"{problem.name}: the least-money pass did not finish")
-        _fix_to_optimal_face(lp)
-        lp.prob.sense = pulp.LpMaximize
-        lp.prob.setObjective(preference(lp))
-        if _run(lp, rest) != "Optimal":
-            raise SolverError(f"{problem.name}: the tie-break pass did not finish")
-    elif integer:
+    tie_break = True
+    if integer:
         # whole entries have no duals to fix a face by: keep the MIP's optimum (taken at its whole entries,
         # within the MIP's integrality tolerance) and the least money as rows, then prefer earlier rows
         lp.keep_optimum(integrations_of(problem, _read_plan(lp).levels) / lp.scale, tolerance=1e-7)
         if least_money:
-            lp.prob.sense = pulp.LpMinimize
-            lp.prob.setObjective(lp.money)
-            if _run(lp, rest) != "Optimal":
-                raise SolverError(f"{problem.name}: the least-money pass did not finish")
+            _run_pass(lp, rest, pulp.LpMinimize, lp.money, "least-money")
             least = float(pulp.value(lp.money) or 0.0)
             # kept as a row whether or not the first pass already spent the least: the tie-break must not spend more
             lp.prob.addConstraint(lp.money <= least + OPTIMUM_TOLERANCE * max(1.0, least), "least:money")
-        lp.prob.sense = pulp.LpMaximize
-        lp.prob.setObjective(preference(lp))
-        if _run(lp, rest) != "Optimal":
-            raise SolverError(f"{problem.name}: the tie-break pass did not finish")
+    elif least_money:
+        # lexicographic on optimal faces, exactly: the most integrations, then the least money among those
+        # plans, then the preference among those; no pass gives up a tolerance of the one before
+        _fix_to_optimal_face(lp)
+        _run_pass(lp, rest, pulp.LpMinimize, lp.money * (1.0 / _money_scale(lp)), "least-money")
+        _fix_to_optimal_face(lp)
     elif _ties_possible(lp):
         _fix_to_optimal_face(lp)
-        lp.prob.setObjective(preference(lp))
-        if _run(lp, rest) != "Optimal":
-            raise SolverError(f"{problem.name}: the tie-break pass did not finish")
+    else:
+        tie_break = False
+    if tie_break:
+        _run_pass(lp, rest, pulp.LpMaximize, preference(lp), "tie-break")
     return checked_solution(problem, _read_plan(lp).levels, "optimal", solver, lp.rows, lp.level_rows(), duals,
                             reduced, integer, least_money)
 
